@@ -1,0 +1,37 @@
+//! Persistence for Portorium.
+//!
+//! One [`Store`] over sqlx's `Any` driver: SQLite (WAL) is the embedded default and PostgreSQL
+//! the production database. SQL is written once with `$n` placeholders and portable column
+//! types; each backend has its own migration directory with the same tables.
+//!
+//! Tenant scoping lives here, not in handlers: everything an administration, trader or agency
+//! may read goes through [`Scoped`], built from a [`Scope`] that is derived from an
+//! authenticated principal. A scoped query always filters on the scope, so a handler cannot
+//! read another administration's rows by mistake.
+
+mod audit;
+mod backup;
+mod db;
+mod error;
+mod idempotency;
+mod identity;
+mod messages;
+mod outbox;
+mod scope;
+pub mod testing;
+
+pub use audit::{verify_log, AuditLog, AuditLogConfig, AuditRecord, ProofBundle};
+pub use backup::{backup_sqlite, restore_sqlite};
+pub use db::{Backend, Page, Store, StoreOptions};
+pub use error::StoreError;
+pub use idempotency::{IdempotencyOutcome, StoredResponse};
+pub use identity::{
+    AgencyRow, NewPrincipal, OfficeRow, PrincipalRow, SessionRow, TenantRow, TokenRow, TraderRow,
+    VerifiedToken,
+};
+pub use messages::{MessageRow, NewMessage};
+pub use outbox::{OutboxEvent, Tx};
+pub use scope::{Scope, Scoped};
+
+/// Result alias for store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

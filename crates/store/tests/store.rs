@@ -1,0 +1,340 @@
+//! Store tests. Each test runs on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
+
+use portorium_audit::{CheckpointSigner, Outcome};
+use portorium_kernel::*;
+use portorium_store::testing::TestDb;
+use portorium_store::*;
+use std::sync::Arc;
+
+async fn seeded(db: &TestDb) -> Store {
+    let store = db.open().await.unwrap();
+    for (code, name) in [("NL", "Netherlands"), ("DE", "Germany")] {
+        store
+            .create_tenant(&code.parse().unwrap(), name, &"EUR".parse().unwrap())
+            .await
+            .unwrap();
+    }
+    store
+        .create_office(&"NL".parse().unwrap(), &"NL000396".parse().unwrap(), "Rotterdam")
+        .await
+        .unwrap();
+    store
+        .create_office(&"DE".parse().unwrap(), &"DE004058".parse().unwrap(), "Hamburg")
+        .await
+        .unwrap();
+    store
+        .create_agency(&"NL".parse().unwrap(), &"NVWA".parse().unwrap(), "Food safety")
+        .await
+        .unwrap();
+    store
+        .create_agency(&"NL".parse().unwrap(), &"ILT".parse().unwrap(), "Transport")
+        .await
+        .unwrap();
+    store
+        .register_trader(&"NL000000001".parse().unwrap(), "Holland Imports BV")
+        .await
+        .unwrap();
+    store
+        .register_trader(&"DE000000002".parse().unwrap(), "Hanse Handel GmbH")
+        .await
+        .unwrap();
+    store
+}
+
+fn scope(p: &str) -> Scope {
+    Scope::of(&p.parse().unwrap())
+}
+
+#[tokio::test]
+async fn identity_rows_validate_and_conflict() {
+    for db in TestDb::all().await.unwrap() {
+        let store = seeded(&db).await;
+        let nl: TenantCode = "NL".parse().unwrap();
+        // Duplicate tenant and office are conflicts, not database errors.
+        let e = store.create_tenant(&nl, "x", &"EUR".parse().unwrap()).await.unwrap_err();
+        assert!(matches!(e, StoreError::Conflict { .. }), "{}: {e}", db.label);
+        let e = store.create_office(&nl, &"DE000001".parse().unwrap(), "x").await.unwrap_err();
+        assert!(matches!(e, StoreError::Invalid(_)), "{}: {e}", db.label);
+        // An officer's office must belong to its administration.
+        let e = store
+            .create_principal(&NewPrincipal {
+                id: "officer:NL/x".parse().unwrap(),
+                display_name: "X".into(),
+                office: Some("DE004058".parse().unwrap()),
+                roles: vec![],
+                password_hash: None,
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Invalid(_)), "{}: {e}", db.label);
+        // An agency user needs an existing agency.
+        let e = store
+            .create_principal(&NewPrincipal {
+                id: "agency:NL/NOPE/x".parse().unwrap(),
+                display_name: "X".into(),
+                office: None,
+                roles: vec![],
+                password_hash: None,
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::NotFound { .. }), "{}: {e}", db.label);
+        // A trader's EORI must be issued by an administration of the deployment.
+        let e = store.register_trader(&"FR123".parse().unwrap(), "x").await.unwrap_err();
+        assert!(matches!(e, StoreError::Invalid(_)), "{}: {e}", db.label);
+        let p = store.get_principal(&"trader:NL000000001".parse().unwrap()).await.unwrap();
+        assert_eq!(p.kind, PrincipalKind::Trader);
+    }
+}
+
+#[tokio::test]
+async fn tenant_scoping_is_enforced_in_the_store() {
+    for db in TestDb::all().await.unwrap() {
+        let store = seeded(&db).await;
+        let nl_officer: PrincipalId = "officer:NL/jdevries".parse().unwrap();
+        let nl = store.scoped(scope("officer:NL/jdevries"));
+        let de = store.scoped(scope("officer:DE/mmueller"));
+        let (offices, _) = nl.list_offices(&Page::first(50)).await.unwrap();
+        assert_eq!(offices.len(), 1);
+        assert_eq!(offices[0].reference.as_str(), "NL000396");
+        assert!(nl.get_office(&"DE004058".parse().unwrap()).await.is_err());
+        assert!(de.get_office(&"NL000396".parse().unwrap()).await.is_err());
+        // Traders: each administration sees its own registry; a trader only itself.
+        assert!(nl.get_trader(&"DE000000002".parse().unwrap()).await.is_err());
+        let t = store.scoped(scope("trader:NL000000001"));
+        assert_eq!(t.list_traders(&Page::first(10)).await.unwrap().0.len(), 1);
+        assert!(t.get_trader(&"DE000000002".parse().unwrap()).await.is_err());
+        // NL cannot register a German EORI.
+        assert!(matches!(
+            nl.register_trader(&"DE999".parse().unwrap(), "x").await,
+            Err(StoreError::OutOfScope(_))
+        ));
+        // Messages: the addressee alone (and the sending administration) sees a message.
+        let m1 = nl
+            .send_message(&nl_officer, &NewMessage {
+                addressee: "trader:NL000000001".into(),
+                subject: "Documents".into(),
+                body: "Please send the invoice".into(),
+            })
+            .await
+            .unwrap();
+        let m2 = nl
+            .send_message(&nl_officer, &NewMessage {
+                addressee: "agency:NL/NVWA".into(),
+                subject: "Check".into(),
+                body: "Sample request".into(),
+            })
+            .await
+            .unwrap();
+        // NL cannot address a German trader or an unknown agency.
+        assert!(nl
+            .send_message(&nl_officer, &NewMessage {
+                addressee: "trader:DE000000002".into(),
+                subject: "x".into(),
+                body: "x".into(),
+            })
+            .await
+            .is_err());
+        let check = |who: &str, expected: &[&str]| {
+            let who = who.to_owned();
+            let expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+            let store = store.clone();
+            async move {
+                let s = store.scoped(scope(&who));
+                let (msgs, _) = s.list_messages(&Page::first(50)).await.unwrap();
+                let mut got: Vec<String> = msgs.iter().map(|m| m.id.clone()).collect();
+                got.sort();
+                let mut exp = expected.clone();
+                exp.sort();
+                assert_eq!(got, exp, "{who} sees");
+            }
+        };
+        check("trader:NL000000001", &[&m1.id]).await;
+        check("trader:DE000000002", &[]).await;
+        check("agency:NL/NVWA/pbakker", &[&m2.id]).await;
+        check("agency:NL/ILT/someone", &[]).await;
+        check("officer:NL/jdevries", &[&m1.id, &m2.id]).await;
+        check("officer:DE/mmueller", &[]).await;
+        let de_trader = store.scoped(scope("trader:DE000000002"));
+        assert!(de_trader.get_message(&m1.id).await.is_err());
+        assert!(de.get_message(&m1.id).await.is_err());
+        // The outbox holds both events, committed with the rows.
+        let events = store.outbox_pending(10).await.unwrap();
+        assert_eq!(events.len(), 2, "{}", db.label);
+        assert_eq!(events[0].topic, "message.sent");
+        store.outbox_mark_published(&[events[0].id]).await.unwrap();
+        assert_eq!(store.outbox_pending(10).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn outbox_rolls_back_with_the_change() {
+    for db in TestDb::all().await.unwrap() {
+        let store = seeded(&db).await;
+        let mut tx = store.begin().await.unwrap();
+        sqlx::query("INSERT INTO settings (name, value) VALUES ('x', '1')")
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        tx.emit(None, "x.changed", &serde_json::json!({"x": 1})).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(store.setting("x").await.unwrap(), None);
+        assert!(store.outbox_pending(10).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn tokens_expire_and_revoke() {
+    for db in TestDb::all().await.unwrap() {
+        let clock = Arc::new(FixedClock::new(
+            chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+        ));
+        let store = db
+            .open_with(clock.clone(), Arc::new(SeqIdGen::default()))
+            .await
+            .unwrap();
+        store.create_tenant(&"NL".parse().unwrap(), "NL", &"EUR".parse().unwrap()).await.unwrap();
+        store.register_trader(&"NL000000001".parse().unwrap(), "T").await.unwrap();
+        let p: PrincipalId = "trader:NL000000001".parse().unwrap();
+        let expires = clock.now() + chrono::Duration::hours(1);
+        let t = store.insert_token(&p, Circle::Trader, "h1", Some("ci"), Some(expires)).await.unwrap();
+        let v = store.verify_token("h1").await.unwrap().unwrap();
+        assert_eq!(v.principal.id, p);
+        assert_eq!(v.circle, Circle::Trader);
+        assert!(store.verify_token("nope").await.unwrap().is_none());
+        clock.advance(chrono::Duration::hours(2));
+        assert!(store.verify_token("h1").await.unwrap().is_none(), "expired");
+        store.insert_token(&p, Circle::Trader, "h2", None, None).await.unwrap();
+        assert!(store.verify_token("h2").await.unwrap().is_some());
+        let (all, _) = store.list_tokens(&Page::first(10)).await.unwrap();
+        let t2 = all.iter().find(|x| x.id != t.id).unwrap();
+        let revoked = store.revoke_token(&t2.id).await.unwrap();
+        assert!(revoked.revoked_at.is_some());
+        assert!(store.verify_token("h2").await.unwrap().is_none(), "revoked");
+    }
+}
+
+#[tokio::test]
+async fn idempotency_keys() {
+    for db in TestDb::all().await.unwrap() {
+        let store = db.open().await.unwrap();
+        assert_eq!(store.idempotency_begin("p", "k", "h").await.unwrap(), IdempotencyOutcome::Proceed);
+        assert_eq!(store.idempotency_begin("p", "k", "h").await.unwrap(), IdempotencyOutcome::InProgress);
+        let resp = StoredResponse { status: 201, body: "{\"a\":1}".into() };
+        store.idempotency_complete("p", "k", &resp).await.unwrap();
+        assert_eq!(store.idempotency_begin("p", "k", "h").await.unwrap(), IdempotencyOutcome::Replay(resp));
+        assert_eq!(store.idempotency_begin("p", "k", "other").await.unwrap(), IdempotencyOutcome::Mismatch);
+        // Keys are per principal.
+        assert_eq!(store.idempotency_begin("q", "k", "other").await.unwrap(), IdempotencyOutcome::Proceed);
+        store.idempotency_abandon("q", "k").await.unwrap();
+        assert_eq!(store.idempotency_begin("q", "k", "x").await.unwrap(), IdempotencyOutcome::Proceed);
+    }
+}
+
+fn record(i: usize, tenant: &str) -> AuditRecord {
+    AuditRecord {
+        principal: Some("officer:NL/jdevries".into()),
+        tenant: Some(tenant.into()),
+        circle: Some("administration".into()),
+        action: format!("test.action.{i}"),
+        resource: format!("thing/{i}"),
+        outcome: Some(Outcome::Success),
+        request_id: Some(format!("req-{i}")),
+        payload_hash: None,
+        detail: None,
+    }
+}
+
+fn signer() -> Arc<CheckpointSigner> {
+    Arc::new(CheckpointSigner::from_seed([7u8; 32]))
+}
+
+async fn filled_log(store: &Store, n: usize) -> AuditLog {
+    let cfg = AuditLogConfig {
+        checkpoint_every: 10,
+        ..AuditLogConfig::default()
+    };
+    let log = AuditLog::start(store.clone(), signer(), cfg);
+    let mut seqs = Vec::new();
+    // Concurrent waves of appends: each wave is group-committed, and checkpoints follow.
+    for wave in (0..n).collect::<Vec<_>>().chunks(12) {
+        let mut handles = Vec::new();
+        for &i in wave {
+            let log = log.clone();
+            handles.push(tokio::spawn(async move {
+                log.append(record(i, if i % 2 == 0 { "NL" } else { "DE" })).await.unwrap()
+            }));
+        }
+        for h in handles {
+            seqs.push(h.await.unwrap());
+        }
+    }
+    seqs.sort();
+    assert_eq!(seqs, (0..n as u64).collect::<Vec<_>>(), "every append gets a distinct seq");
+    log.checkpoint().await.unwrap();
+    log
+}
+
+async fn verify(store: &Store) -> std::result::Result<portorium_audit::VerifyReport, portorium_audit::VerifyFailure> {
+    verify_log(store, signer().verifying_key(), "portorium/audit").await.unwrap()
+}
+
+#[tokio::test]
+async fn audit_log_appends_proves_and_verifies() {
+    for db in TestDb::all().await.unwrap() {
+        let store = db.open().await.unwrap();
+        let log = filled_log(&store, 57).await;
+        let cp = log.latest_checkpoint().await.unwrap().unwrap();
+        assert_eq!(cp.checkpoint.size, 57);
+        assert!(cp.verify(&signer().verifying_key()));
+        let report = verify(&store).await.unwrap();
+        assert_eq!(report.entries, 57);
+        assert_eq!(report.root, cp.checkpoint.root);
+        for seq in [0u64, 1, 31, 32, 56] {
+            let p = log.inclusion_proof(seq, None).await.unwrap();
+            let hashes: Vec<[u8; 32]> = p.hashes.iter().map(|h| hex::decode(h).unwrap().try_into().unwrap()).collect();
+            let leaf: [u8; 32] = log.entry(seq).await.unwrap().leaf_hash();
+            assert!(portorium_audit::verify_inclusion(&leaf, seq, 57, &hashes, &cp.checkpoint.root), "{} seq {seq}", db.label);
+        }
+        let older = log.checkpoints(&Page::first(100)).await.unwrap().0;
+        assert!(older.len() >= 2, "periodic checkpoints were written");
+        let old = older.last().unwrap().checkpoint.clone();
+        let c = log.consistency_proof(old.size, None).await.unwrap();
+        let hashes: Vec<[u8; 32]> = c.hashes.iter().map(|h| hex::decode(h).unwrap().try_into().unwrap()).collect();
+        assert!(portorium_audit::verify_consistency(old.size, 57, &old.root, &cp.checkpoint.root, &hashes));
+        // Tenant filter on entries.
+        let (nl, _) = log.entries(Some("NL"), &Page::first(100)).await.unwrap();
+        assert_eq!(nl.len(), 29);
+        assert!(log.inclusion_proof(57, None).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn audit_tampering_is_detected() {
+    // (change, delete, reorder, truncate, rewrite-with-recomputed-hash)
+    let cases: &[(&str, &str, Option<u64>)] = &[
+        ("change", "UPDATE audit_entries SET action = 'forged' WHERE seq = 13", Some(13)),
+        ("delete", "DELETE FROM audit_entries WHERE seq = 20", Some(20)),
+        (
+            "reorder",
+            "UPDATE audit_entries SET action = CASE seq WHEN 5 THEN 'test.action.6' WHEN 6 THEN 'test.action.5' END, \
+             resource = CASE seq WHEN 5 THEN 'thing/6' WHEN 6 THEN 'thing/5' END, \
+             request_id = CASE seq WHEN 5 THEN 'req-6' WHEN 6 THEN 'req-5' END, \
+             tenant = CASE seq WHEN 5 THEN 'NL' WHEN 6 THEN 'DE' END WHERE seq IN (5, 6)",
+            Some(5),
+        ),
+        ("truncate", "DELETE FROM audit_entries WHERE seq >= 30", Some(30)),
+    ];
+    for (name, sql, bad) in cases {
+        for db in TestDb::all().await.unwrap() {
+            let store = db.open().await.unwrap();
+            let log = filled_log(&store, 40).await;
+            drop(log);
+            assert!(verify(&store).await.is_ok());
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
+            sqlx::Executor::execute(&mut conn, *sql).await.unwrap();
+            let failure = verify(&store).await.expect_err(name);
+            assert_eq!(failure.first_bad_seq, *bad, "{name} on {}: {}", db.label, failure.reason);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! OpenAPI 3.1 documents, generated from the handlers' annotations, one per gateway.
+
+use crate::api::Paged;
+use crate::error::{ErrorCode, FieldError, Problem};
+use crate::routes::{ops, shared};
+use portorium_audit::{AuditEntry, Outcome};
+use portorium_store::{AgencyRow, MessageRow, OfficeRow, PrincipalRow, ProofBundle, TenantRow, TokenRow, TraderRow};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Portorium operations API", description = "Internal: health, metrics, administrations, principals, credentials and the tamper-evident audit log."),
+    paths(
+        ops::health, ops::ready, ops::metrics,
+        ops::create_tenant, ops::list_tenants, ops::get_tenant,
+        ops::create_office, ops::list_tenant_offices, ops::create_agency,
+        ops::create_principal, ops::list_principals, ops::get_principal,
+        ops::issue_token, ops::list_tokens, ops::revoke_token,
+        ops::audit_key, ops::latest_checkpoint, ops::list_checkpoints, ops::sign_checkpoint,
+        ops::list_entries, ops::get_entry, ops::inclusion_proof, ops::consistency_proof,
+    ),
+    components(schemas(Problem, FieldError, ErrorCode, TenantRow, OfficeRow, AgencyRow, PrincipalRow, TokenRow,
+        ops::IssuedToken, ops::CheckpointView, ops::AuditKey, AuditEntry, Outcome, ProofBundle, Paged<TenantRow>)),
+    modifiers(&BearerAuth)
+)]
+pub struct OperationsApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Portorium administration API", description = "For customs officers, national systems, other government agencies and security officers."),
+    paths(
+        shared::me, shared::list_offices, shared::get_office,
+        shared::register_trader, shared::list_traders, shared::get_trader,
+        shared::send_message, shared::list_messages, shared::get_message,
+        shared::security_audit_entries,
+    ),
+    components(schemas(Problem, FieldError, ErrorCode, shared::Me, OfficeRow, TraderRow, MessageRow, AuditEntry, Outcome)),
+    modifiers(&BearerAuth)
+)]
+pub struct AdministrationApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Portorium trader API", description = "Public consultation (anonymous) and the trader interface."),
+    paths(
+        shared::public_administrations, shared::me, shared::get_trader,
+        shared::list_messages, shared::get_message,
+    ),
+    components(schemas(Problem, FieldError, ErrorCode, shared::Me, shared::PublicAdministration, TraderRow, MessageRow)),
+    modifiers(&BearerAuth)
+)]
+pub struct TraderApi;
+
+/// The document of a gateway.
+pub fn document(circle: portorium_kernel::Circle) -> utoipa::openapi::OpenApi {
+    use portorium_kernel::Circle;
+    match circle {
+        Circle::Operations => OperationsApi::openapi(),
+        Circle::Administration => AdministrationApi::openapi(),
+        Circle::Trader => TraderApi::openapi(),
+    }
+}

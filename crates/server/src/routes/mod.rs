@@ -1,0 +1,134 @@
+//! The route table. Each gateway's routes are registered here once, with their method, path
+//! and access; the same table builds the router, is checked against the OpenAPI document, and
+//! drives the circle-of-trust test matrix.
+
+pub mod ops;
+pub mod shared;
+
+use crate::state::AppState;
+use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::Router;
+use portorium_kernel::Circle;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone reaching the gateway (still refused when a credential of another circle is sent).
+    Public,
+    /// An authenticated principal of the gateway's circle.
+    Authenticated,
+}
+
+/// One row of the route table.
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    pub circle: Circle,
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+    /// API routes are in the OpenAPI document; portal pages, assets and the docs are not.
+    pub api: bool,
+}
+
+/// A gateway's router under construction, with its table.
+pub struct Table {
+    pub circle: Circle,
+    pub routes: Vec<RouteSpec>,
+    pub router: Router<AppState>,
+}
+
+impl Table {
+    pub fn new(circle: Circle) -> Self {
+        Self {
+            circle,
+            routes: Vec::new(),
+            router: Router::new(),
+        }
+    }
+
+    fn add(mut self, method: &'static str, path: &'static str, access: Access, api: bool, h: MethodRouter<AppState>) -> Self {
+        self.routes.push(RouteSpec {
+            circle: self.circle,
+            method,
+            path,
+            access,
+            api,
+        });
+        self.router = self.router.route(path, h);
+        self
+    }
+
+    pub fn api(self, method: &'static str, path: &'static str, access: Access, h: MethodRouter<AppState>) -> Self {
+        self.add(method, path, access, true, h)
+    }
+
+    pub fn page(self, method: &'static str, path: &'static str, access: Access, h: MethodRouter<AppState>) -> Self {
+        self.add(method, path, access, false, h)
+    }
+}
+
+macro_rules! handler {
+    (GET, $h:expr) => {
+        on(MethodFilter::GET, $h)
+    };
+    (POST, $h:expr) => {
+        on(MethodFilter::POST, $h)
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use handler;
+
+use Access::{Authenticated as Auth, Public};
+
+pub fn operations() -> Table {
+    use ops::*;
+    Table::new(Circle::Operations)
+        .api("GET", "/health", Public, handler!(GET, health))
+        .api("GET", "/ready", Public, handler!(GET, ready))
+        .api("GET", "/metrics", Public, handler!(GET, metrics))
+        .api("POST", "/api/v1/tenants", Auth, handler!(POST, create_tenant))
+        .api("GET", "/api/v1/tenants", Auth, handler!(GET, list_tenants))
+        .api("GET", "/api/v1/tenants/{code}", Auth, handler!(GET, get_tenant))
+        .api("POST", "/api/v1/tenants/{code}/offices", Auth, handler!(POST, create_office))
+        .api("GET", "/api/v1/tenants/{code}/offices", Auth, handler!(GET, list_tenant_offices))
+        .api("POST", "/api/v1/tenants/{code}/agencies", Auth, handler!(POST, create_agency))
+        .api("POST", "/api/v1/principals", Auth, handler!(POST, create_principal))
+        .api("GET", "/api/v1/principals", Auth, handler!(GET, list_principals))
+        .api("GET", "/api/v1/principals/{id}", Auth, handler!(GET, get_principal))
+        .api("POST", "/api/v1/tokens", Auth, handler!(POST, issue_token))
+        .api("GET", "/api/v1/tokens", Auth, handler!(GET, list_tokens))
+        .api("POST", "/api/v1/tokens/{id}/revoke", Auth, handler!(POST, revoke_token))
+        .api("GET", "/api/v1/audit/public-key", Auth, handler!(GET, audit_key))
+        .api("GET", "/api/v1/audit/checkpoints/latest", Auth, handler!(GET, latest_checkpoint))
+        .api("GET", "/api/v1/audit/checkpoints", Auth, handler!(GET, list_checkpoints))
+        .api("POST", "/api/v1/audit/checkpoints", Auth, handler!(POST, sign_checkpoint))
+        .api("GET", "/api/v1/audit/entries", Auth, handler!(GET, list_entries))
+        .api("GET", "/api/v1/audit/entries/{seq}", Auth, handler!(GET, get_entry))
+        .api("GET", "/api/v1/audit/proofs/inclusion", Auth, handler!(GET, inclusion_proof))
+        .api("GET", "/api/v1/audit/proofs/consistency", Auth, handler!(GET, consistency_proof))
+}
+
+pub fn administration() -> Table {
+    use shared::*;
+    Table::new(Circle::Administration)
+        .api("GET", "/api/v1/me", Auth, handler!(GET, me))
+        .api("GET", "/api/v1/offices", Auth, handler!(GET, list_offices))
+        .api("GET", "/api/v1/offices/{reference}", Auth, handler!(GET, get_office))
+        .api("POST", "/api/v1/traders", Auth, handler!(POST, register_trader))
+        .api("GET", "/api/v1/traders", Auth, handler!(GET, list_traders))
+        .api("GET", "/api/v1/traders/{eori}", Auth, handler!(GET, get_trader))
+        .api("POST", "/api/v1/messages", Auth, handler!(POST, send_message))
+        .api("GET", "/api/v1/messages", Auth, handler!(GET, list_messages))
+        .api("GET", "/api/v1/messages/{id}", Auth, handler!(GET, get_message))
+        .api("GET", "/api/v1/security/audit-entries", Auth, handler!(GET, security_audit_entries))
+}
+
+pub fn trader() -> Table {
+    use shared::*;
+    Table::new(Circle::Trader)
+        .api("GET", "/api/v1/public/administrations", Public, handler!(GET, public_administrations))
+        .api("GET", "/api/v1/me", Auth, handler!(GET, me))
+        .api("GET", "/api/v1/traders/{eori}", Auth, handler!(GET, get_trader))
+        .api("GET", "/api/v1/messages", Auth, handler!(GET, list_messages))
+        .api("GET", "/api/v1/messages/{id}", Auth, handler!(GET, get_message))
+}

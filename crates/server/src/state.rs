@@ -1,0 +1,163 @@
+//! Shared application state and the authenticated caller.
+
+use crate::error::{ApiError, ErrorCode};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use metrics_exporter_prometheus::PrometheusHandle;
+use portorium_kernel::{Circle, Clock};
+use portorium_store::{AuditLog, PrincipalRow, Scope, Store, VerifiedToken};
+use portorium_trust::{Action, Federation, Pdp, Resource, Subject};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// Server settings that handlers and middleware need.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Mark session cookies `Secure` (turn off only for plain-HTTP local use).
+    pub cookie_secure: bool,
+    pub session_ttl: Duration,
+    /// How long a verified API token is cached before the database is asked again.
+    /// Revocation through the operations API takes effect at once in this process.
+    pub token_cache_ttl: Duration,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            cookie_secure: true,
+            session_ttl: Duration::from_secs(8 * 3600),
+            token_cache_ttl: Duration::from_secs(5),
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+/// Verified tokens by hash, with the instant they were verified.
+#[derive(Default)]
+pub struct TokenCache {
+    map: RwLock<HashMap<String, (VerifiedToken, Instant)>>,
+}
+
+impl TokenCache {
+    pub fn get(&self, hash: &str, ttl: Duration) -> Option<VerifiedToken> {
+        let map = self.map.read().ok()?;
+        let (t, at) = map.get(hash)?;
+        (at.elapsed() < ttl).then(|| t.clone())
+    }
+    pub fn put(&self, hash: String, token: VerifiedToken) {
+        if let Ok(mut map) = self.map.write() {
+            if map.len() > 100_000 {
+                map.clear();
+            }
+            map.insert(hash, (token, Instant::now()));
+        }
+    }
+    pub fn forget_token(&self, token_id: &str) {
+        if let Ok(mut map) = self.map.write() {
+            map.retain(|_, (t, _)| t.token_id != token_id);
+        }
+    }
+}
+
+pub struct Inner {
+    pub store: Store,
+    pub audit: AuditLog,
+    pub pdp: Pdp,
+    pub federation: Federation,
+    pub metrics: Option<PrometheusHandle>,
+    pub config: ServerConfig,
+    pub tokens: TokenCache,
+}
+
+/// Everything a handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        self.store.clock()
+    }
+
+    /// Ask the policy decision point; a refusal is a 403 (and is audited by the middleware).
+    pub fn authorize(&self, caller: &Caller, action: Action, resource: &Resource) -> Result<(), ApiError> {
+        let d = self.pdp.decide(&caller.subject(), action, resource);
+        if d.allowed {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "{} may not {} on {} {}",
+                caller.principal.id,
+                action.as_str(),
+                resource.kind.as_str(),
+                resource.id
+            )))
+        }
+    }
+}
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    Token,
+    FederatedJwt,
+    Session,
+}
+
+/// An authenticated caller, set by the authentication middleware.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: PrincipalRow,
+    pub circle: Circle,
+    pub via: AuthMethod,
+    /// The session's CSRF token (portal sessions only).
+    pub csrf: Option<String>,
+}
+
+impl Caller {
+    pub fn subject(&self) -> Subject {
+        Subject::new(self.principal.id.clone(), self.principal.roles.iter().cloned())
+    }
+    pub fn scope(&self) -> Scope {
+        Scope::of(&self.principal.id)
+    }
+}
+
+/// Request extension: `None` for anonymous requests.
+#[derive(Debug, Clone)]
+pub struct Authn(pub Option<Caller>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match parts.extensions.get::<Authn>() {
+            Some(Authn(Some(c))) => Ok(c.clone()),
+            _ => Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "send `Authorization: Bearer <token>` or log in",
+            )),
+        }
+    }
+}
+
+/// The caller if authenticated, else `None` (for routes open to anonymous users).
+#[derive(Debug, Clone)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeCaller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(MaybeCaller(
+            parts.extensions.get::<Authn>().and_then(|a| a.0.clone()),
+        ))
+    }
+}

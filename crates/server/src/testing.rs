@@ -1,0 +1,118 @@
+//! Test support: a real server on ephemeral loopback ports with the demo environment loaded,
+#![allow(clippy::expect_used)] // test support: a failure to set up is a failed test
+//! on SQLite or (with `TEST_DATABASE_URL`) PostgreSQL.
+
+use crate::demo::DemoCredentials;
+use crate::state::{AppState, Inner, ServerConfig, TokenCache};
+use crate::{Addresses, Listeners};
+use portorium_audit::CheckpointSigner;
+use portorium_kernel::{Circle, PrincipalId, SystemClock, UuidV7Gen};
+use portorium_store::testing::TestDb;
+use portorium_store::{AuditLog, AuditLogConfig, Store, StoreOptions};
+use portorium_trust::{Federation, Pdp};
+use std::sync::Arc;
+
+/// A running server for tests. Dropping it stops the server.
+pub struct TestServer {
+    pub addrs: Addresses,
+    pub state: AppState,
+    pub demo: DemoCredentials,
+    pub db_label: &'static str,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _db: TestDb,
+}
+
+impl TestServer {
+    /// One server per backend under test.
+    pub async fn all() -> Vec<TestServer> {
+        let mut v = Vec::new();
+        for db in TestDb::all().await.expect("test database") {
+            v.push(TestServer::start_on(db, Federation::new(Vec::new())).await);
+        }
+        v
+    }
+
+    pub async fn sqlite() -> TestServer {
+        TestServer::start_on(TestDb::sqlite().expect("tempdir"), Federation::new(Vec::new())).await
+    }
+
+    pub async fn start_on(db: TestDb, federation: Federation) -> TestServer {
+        let store = Store::open(
+            &db.url,
+            StoreOptions::default(),
+            Arc::new(SystemClock),
+            Arc::new(UuidV7Gen::new(SystemClock)),
+        )
+        .await
+        .expect("open store");
+        let signer = Arc::new(CheckpointSigner::from_seed([42u8; 32]));
+        let audit = AuditLog::start(store.clone(), signer, AuditLogConfig::default());
+        let demo = crate::demo::load(&store).await.expect("demo");
+        let state = AppState(Arc::new(Inner {
+            store,
+            audit,
+            pdp: Pdp::new().expect("policies"),
+            federation,
+            metrics: crate::metrics_handle(),
+            config: ServerConfig {
+                cookie_secure: false,
+                ..ServerConfig::default()
+            },
+            tokens: TokenCache::default(),
+        }));
+        let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+        let listeners = Listeners::bind(&Addresses {
+            trader: any,
+            administration: any,
+            operations: any,
+        })
+        .await
+        .expect("bind");
+        let addrs = listeners.local().expect("addrs");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let st = state.clone();
+        tokio::spawn(async move {
+            let _ = crate::serve(st, listeners, async move {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        TestServer {
+            addrs,
+            state,
+            demo,
+            db_label: db.label,
+            stop: Some(tx),
+            _db: db,
+        }
+    }
+
+    /// Base URL of a gateway, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self, circle: Circle) -> String {
+        let a = match circle {
+            Circle::Trader => self.addrs.trader,
+            Circle::Administration => self.addrs.administration,
+            Circle::Operations => self.addrs.operations,
+        };
+        format!("http://{a}")
+    }
+
+    /// The demo API token of a principal (`"officer:NL/jdevries"`).
+    pub fn token(&self, principal: &str) -> String {
+        let id: PrincipalId = principal.parse().expect("principal id");
+        self.demo
+            .tokens
+            .iter()
+            .find(|(p, _)| *p == id)
+            .map(|(_, t)| t.clone())
+            .expect("demo token")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -274,7 +274,9 @@ impl PrincipalId {
             },
             (PrincipalKind::Trader, _) => return Err(bad("a trader id is its EORI")),
             (PrincipalKind::Officer, _) => return Err(bad("an officer id is TENANT/name")),
-            (PrincipalKind::Agency, _) => return Err(bad("an agency user id is TENANT/AGENCY/name")),
+            (PrincipalKind::Agency, _) => {
+                return Err(bad("an agency user id is TENANT/AGENCY/name"))
+            }
             (PrincipalKind::System, _) => return Err(bad("a system id is TENANT/name")),
             (PrincipalKind::Security, _) => {
                 return Err(bad("a security officer id is TENANT/name or central/name"))
@@ -294,7 +296,11 @@ impl FromStr for PrincipalId {
     type Err = KernelError;
     fn from_str(s: &str) -> Result<Self, KernelError> {
         let (kind, id) = s.split_once(':').ok_or_else(|| {
-            KernelError::invalid("principal id", s, "must be written KIND:ID, e.g. trader:NL000000001")
+            KernelError::invalid(
+                "principal id",
+                s,
+                "must be written KIND:ID, e.g. trader:NL000000001",
+            )
         })?;
         PrincipalId::from_parts(kind.parse()?, id)
     }

@@ -79,6 +79,7 @@ pub struct ProofBundle {
 enum Cmd {
     Append(AuditRecord, oneshot::Sender<Result<u64>>),
     Checkpoint(oneshot::Sender<Result<Option<SignedCheckpoint>>>),
+    Shutdown(oneshot::Sender<()>),
 }
 
 /// Handle to the audit log. Cheap to clone.
@@ -182,7 +183,11 @@ async fn fetch_nodes(conn: &mut AnyConnection, ids: &[NodeId]) -> Result<Fetched
             if i > 0 {
                 sql.push_str(" OR ");
             }
-            sql.push_str(&format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2));
+            sql.push_str(&format!(
+                "(level = ${} AND idx = ${})",
+                2 * i + 1,
+                2 * i + 2
+            ));
         }
         let mut q = sqlx::query(&sql);
         for id in chunk {
@@ -298,11 +303,13 @@ impl Appender {
             .await?
             .rows_affected();
         if locked == 0 {
-            sqlx::query("INSERT INTO audit_head (id, size, root, updated_at) VALUES (1, 0, $1, $2)")
-                .bind(portorium_audit::empty_root().to_vec())
-                .bind(&now_text)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO audit_head (id, size, root, updated_at) VALUES (1, 0, $1, $2)",
+            )
+            .bind(portorium_audit::empty_root().to_vec())
+            .bind(&now_text)
+            .execute(&mut *tx)
+            .await?;
         }
         let (size, _) = head(&mut tx).await?;
         let mut frontier = match self.frontier.take() {
@@ -326,7 +333,7 @@ impl Appender {
                 circle: r.circle.clone(),
                 action: r.action.clone(),
                 resource: r.resource.clone(),
-                outcome: r.outcome.clone().unwrap_or(Outcome::Success),
+                outcome: r.outcome.unwrap_or(Outcome::Success),
                 request_id: r.request_id.clone(),
                 payload_hash: r.payload_hash.clone(),
                 detail: r.detail.clone(),
@@ -364,7 +371,10 @@ impl Appender {
             push_placeholders(&mut sql, chunk.len(), 3);
             let mut q = sqlx::query(&sql);
             for (id, h) in chunk {
-                q = q.bind(i64::from(id.level)).bind(to_i64(id.index)?).bind(h.to_vec());
+                q = q
+                    .bind(i64::from(id.level))
+                    .bind(to_i64(id.index)?)
+                    .bind(h.to_vec());
             }
             q.execute(&mut *tx).await?;
         }
@@ -412,7 +422,15 @@ impl Appender {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let first = tokio::select! {
-                cmd = rx.recv() => match cmd { Some(c) => c, None => break },
+                cmd = rx.recv() => match cmd {
+                    Some(Cmd::Shutdown(ack)) => {
+                        self.final_checkpoint().await;
+                        let _ = ack.send(());
+                        return;
+                    }
+                    Some(c) => c,
+                    None => break,
+                },
                 _ = tick.tick() => {
                     if let Err(e) = self.commit(&[], false).await {
                         self.frontier = None;
@@ -424,6 +442,7 @@ impl Appender {
             let mut records = Vec::new();
             let mut waiters = Vec::new();
             let mut checkpoint_waiters = Vec::new();
+            let mut shutdown = None;
             let mut cmd = Some(first);
             while let Some(c) = cmd.take() {
                 match c {
@@ -432,6 +451,10 @@ impl Appender {
                         waiters.push(w);
                     }
                     Cmd::Checkpoint(w) => checkpoint_waiters.push(w),
+                    Cmd::Shutdown(ack) => {
+                        shutdown = Some(ack);
+                        break;
+                    }
                 }
                 if records.len() < self.config.batch_max {
                     cmd = rx.try_recv().ok();
@@ -456,15 +479,28 @@ impl Appender {
                     tracing::error!(error = %e, "audit: batch commit failed");
                     let msg = e.to_string();
                     for w in waiters {
-                        let _ = w.send(Err(StoreError::Corrupt(format!("audit append failed: {msg}"))));
+                        let _ = w.send(Err(StoreError::Corrupt(format!(
+                            "audit append failed: {msg}"
+                        ))));
                     }
                     for w in checkpoint_waiters {
-                        let _ = w.send(Err(StoreError::Corrupt(format!("checkpoint failed: {msg}"))));
+                        let _ = w.send(Err(StoreError::Corrupt(format!(
+                            "checkpoint failed: {msg}"
+                        ))));
                     }
                 }
             }
+            if let Some(ack) = shutdown {
+                self.final_checkpoint().await;
+                let _ = ack.send(());
+                return;
+            }
         }
         // Channel closed: cover what was appended with a final checkpoint.
+        self.final_checkpoint().await;
+    }
+
+    async fn final_checkpoint(&mut self) {
         if let Err(e) = self.commit(&[], true).await {
             tracing::warn!(error = %e, "audit: final checkpoint failed");
         }
@@ -543,11 +579,13 @@ impl AuditLog {
         r.await.map_err(|_| StoreError::AppenderStopped)?
     }
 
-    /// Stop accepting appends, write a final checkpoint and wait for the appender to finish.
-    pub async fn shutdown(self) {
-        let tx = self.tx.clone();
-        drop(self);
-        tx.closed().await;
+    /// Commit what is queued, write a final checkpoint and stop the appender (appends after
+    /// this fail with [`StoreError::AppenderStopped`]).
+    pub async fn shutdown(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.tx.send(Cmd::Shutdown(ack)).await.is_ok() {
+            let _ = done.await;
+        }
     }
 
     pub async fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
@@ -555,7 +593,10 @@ impl AuditLog {
     }
 
     /// Checkpoints, newest first, keyed by size.
-    pub async fn checkpoints(&self, page: &Page) -> Result<(Vec<SignedCheckpoint>, Option<String>)> {
+    pub async fn checkpoints(
+        &self,
+        page: &Page,
+    ) -> Result<(Vec<SignedCheckpoint>, Option<String>)> {
         let before: i64 = page
             .after
             .as_deref()
@@ -599,7 +640,11 @@ impl AuditLog {
         tenant: Option<&str>,
         page: &Page,
     ) -> Result<(Vec<AuditEntry>, Option<String>)> {
-        let after: i64 = page.after.as_deref().and_then(|s| s.parse().ok()).unwrap_or(-1);
+        let after: i64 = page
+            .after
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(-1);
         let rows = match tenant {
             Some(t) => sqlx::query(
                 "SELECT * FROM audit_entries WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3",
@@ -609,11 +654,13 @@ impl AuditLog {
             .bind(page.fetch_limit())
             .fetch_all(self.store.read())
             .await?,
-            None => sqlx::query("SELECT * FROM audit_entries WHERE seq > $1 ORDER BY seq LIMIT $2")
-                .bind(after)
-                .bind(page.fetch_limit())
-                .fetch_all(self.store.read())
-                .await?,
+            None => {
+                sqlx::query("SELECT * FROM audit_entries WHERE seq > $1 ORDER BY seq LIMIT $2")
+                    .bind(after)
+                    .bind(page.fetch_limit())
+                    .fetch_all(self.store.read())
+                    .await?
+            }
         };
         let rows = rows
             .iter()
@@ -646,7 +693,10 @@ impl AuditLog {
             let s = DynSource(src);
             let proof = portorium_audit::inclusion_proof(&s, seq, size)?;
             let root = portorium_audit::subtree_root(&s, 0, size)?;
-            let leaf = s.node(NodeId { level: 0, index: seq })?;
+            let leaf = s.node(NodeId {
+                level: 0,
+                index: seq,
+            })?;
             Ok((proof, root, leaf))
         })
         .await?;
@@ -660,7 +710,11 @@ impl AuditLog {
     }
 
     /// Consistency proof between the trees of `old_size` and `new_size`.
-    pub async fn consistency_proof(&self, old_size: u64, new_size: Option<u64>) -> Result<ProofBundle> {
+    pub async fn consistency_proof(
+        &self,
+        old_size: u64,
+        new_size: Option<u64>,
+    ) -> Result<ProofBundle> {
         let mut conn = self.store.read().acquire().await?;
         let size = self.resolve_size(&mut conn, new_size).await?;
         if old_size > size {

@@ -55,7 +55,11 @@ impl Page {
         self.after.as_deref().unwrap_or("")
     }
     /// Split one extra fetched row off into the next cursor.
-    pub(crate) fn finish<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+    pub(crate) fn finish<T>(
+        &self,
+        mut rows: Vec<T>,
+        key: impl Fn(&T) -> String,
+    ) -> (Vec<T>, Option<String>) {
         let limit = self.limit.clamp(1, Self::MAX) as usize;
         if rows.len() > limit {
             rows.truncate(limit);
@@ -129,11 +133,18 @@ impl Store {
             // One writer: SQLite serialises writers anyway, and a single connection avoids
             // lock-upgrade failures. Readers run concurrently thanks to WAL.
             let write = connect(1).connect(&full).await?;
-            let read = connect(options.read_connections.max(1)).connect(&full).await?;
+            let read = connect(options.read_connections.max(1))
+                .connect(&full)
+                .await?;
             (Backend::Sqlite, read, write, Some(path_buf))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new()
-                .max_connections(options.write_connections.max(options.read_connections).max(2))
+                .max_connections(
+                    options
+                        .write_connections
+                        .max(options.read_connections)
+                        .max(2),
+                )
                 .acquire_timeout(Duration::from_secs(30))
                 .connect(url)
                 .await?;

@@ -87,11 +87,13 @@ impl Store {
 
     /// Release a reservation whose request failed for a reason worth retrying.
     pub async fn idempotency_abandon(&self, principal: &str, key: &str) -> Result<()> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE principal = $1 AND idem_key = $2 AND status = 0")
-            .bind(principal)
-            .bind(key)
-            .execute(self.write())
-            .await?;
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE principal = $1 AND idem_key = $2 AND status = 0",
+        )
+        .bind(principal)
+        .bind(key)
+        .execute(self.write())
+        .await?;
         Ok(())
     }
 }

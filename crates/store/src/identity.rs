@@ -122,7 +122,8 @@ fn office_row(r: &AnyRow) -> Result<OfficeRow> {
     })
 }
 
-const PRINCIPAL_COLS: &str = "p.id, p.kind, p.display_name, p.office, p.roles, p.disabled, p.created_at";
+const PRINCIPAL_COLS: &str =
+    "p.id, p.kind, p.display_name, p.office, p.roles, p.disabled, p.created_at";
 
 fn principal_row(r: &AnyRow) -> Result<PrincipalRow> {
     let id: PrincipalId = col::<String>(r, "id")?.parse()?;
@@ -173,14 +174,16 @@ impl Store {
     ) -> Result<TenantRow> {
         non_empty("name", name)?;
         let now = self.now();
-        sqlx::query("INSERT INTO tenants (code, name, currency, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(code.as_str())
-            .bind(name)
-            .bind(currency.as_str())
-            .bind(fmt_ts(now))
-            .execute(self.write())
-            .await
-            .map_err(|e| StoreError::conflict_on_unique(e, "tenant", code.as_str()))?;
+        sqlx::query(
+            "INSERT INTO tenants (code, name, currency, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(code.as_str())
+        .bind(name)
+        .bind(currency.as_str())
+        .bind(fmt_ts(now))
+        .execute(self.write())
+        .await
+        .map_err(|e| StoreError::conflict_on_unique(e, "tenant", code.as_str()))?;
         Ok(TenantRow {
             code: code.clone(),
             name: name.to_owned(),
@@ -249,14 +252,16 @@ impl Store {
         non_empty("name", name)?;
         self.get_tenant(tenant).await?;
         let now = self.now();
-        sqlx::query("INSERT INTO agencies (tenant, code, name, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(tenant.as_str())
-            .bind(code.as_str())
-            .bind(name)
-            .bind(fmt_ts(now))
-            .execute(self.write())
-            .await
-            .map_err(|e| StoreError::conflict_on_unique(e, "agency", code.as_str()))?;
+        sqlx::query(
+            "INSERT INTO agencies (tenant, code, name, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(tenant.as_str())
+        .bind(code.as_str())
+        .bind(name)
+        .bind(fmt_ts(now))
+        .execute(self.write())
+        .await
+        .map_err(|e| StoreError::conflict_on_unique(e, "agency", code.as_str()))?;
         Ok(AgencyRow {
             tenant: tenant.clone(),
             code: code.clone(),
@@ -341,7 +346,10 @@ impl Store {
         principal_row(&row)
     }
 
-    pub async fn list_principals(&self, page: &Page) -> Result<(Vec<PrincipalRow>, Option<String>)> {
+    pub async fn list_principals(
+        &self,
+        page: &Page,
+    ) -> Result<(Vec<PrincipalRow>, Option<String>)> {
         let sql = format!(
             "SELECT {PRINCIPAL_COLS} FROM principals p WHERE p.id > $1 ORDER BY p.id LIMIT $2"
         );
@@ -368,7 +376,10 @@ impl Store {
             .await?;
         match row {
             None => Ok(None),
-            Some(r) => Ok(Some((principal_row(&r)?, col::<String>(&r, "password_hash")?))),
+            Some(r) => Ok(Some((
+                principal_row(&r)?,
+                col::<String>(&r, "password_hash")?,
+            ))),
         }
     }
 
@@ -398,14 +409,16 @@ impl Store {
         })?;
         let now = fmt_ts(self.now());
         let mut tx = self.write().begin().await?;
-        sqlx::query("INSERT INTO traders (eori, name, registered_by, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(eori.as_str())
-            .bind(name)
-            .bind(tenant.as_str())
-            .bind(&now)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::conflict_on_unique(e, "trader", eori.as_str()))?;
+        sqlx::query(
+            "INSERT INTO traders (eori, name, registered_by, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(eori.as_str())
+        .bind(name)
+        .bind(tenant.as_str())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::conflict_on_unique(e, "trader", eori.as_str()))?;
         sqlx::query(
             "INSERT INTO principals (id, kind, tenant, office, agency, display_name, roles, password_hash, disabled, created_at) \
              VALUES ($1, 'trader', NULL, NULL, NULL, $2, '[\"trader\"]', NULL, 0, $3) ON CONFLICT (id) DO NOTHING",
@@ -450,7 +463,9 @@ impl Store {
     ) -> Result<TokenRow> {
         let p = self.get_principal(principal).await?;
         if p.disabled {
-            return Err(StoreError::Invalid(format!("principal {principal} is disabled")));
+            return Err(StoreError::Invalid(format!(
+                "principal {principal} is disabled"
+            )));
         }
         let id = self.ids().new_id().to_string();
         let now = self.now();
@@ -605,7 +620,9 @@ impl Scoped<'_> {
     pub async fn own_tenant(&self) -> Result<TenantRow> {
         match self.scope.tenant() {
             Some(t) => self.store.get_tenant(t).await,
-            None => Err(StoreError::OutOfScope("this principal belongs to no administration".into())),
+            None => Err(StoreError::OutOfScope(
+                "this principal belongs to no administration".into(),
+            )),
         }
     }
 

@@ -49,13 +49,19 @@ impl Scoped<'_> {
     /// it or one of its agencies. The `message.sent` event commits with the row.
     pub async fn send_message(&self, sender: &PrincipalId, m: &NewMessage) -> Result<MessageRow> {
         let Scope::Tenant(tenant) = &self.scope else {
-            return Err(StoreError::OutOfScope("only an administration sends messages".into()));
+            return Err(StoreError::OutOfScope(
+                "only an administration sends messages".into(),
+            ));
         };
         if m.subject.trim().is_empty() || m.subject.len() > 200 {
-            return Err(StoreError::Invalid("subject must be 1 to 200 characters".into()));
+            return Err(StoreError::Invalid(
+                "subject must be 1 to 200 characters".into(),
+            ));
         }
         if m.body.len() > 20_000 {
-            return Err(StoreError::Invalid("body must be at most 20000 characters".into()));
+            return Err(StoreError::Invalid(
+                "body must be at most 20000 characters".into(),
+            ));
         }
         let store = self.store;
         let addressee = match m.addressee.split_once(':') {
@@ -71,13 +77,12 @@ impl Scoped<'_> {
                 })?;
                 let t: TenantCode = t.parse()?;
                 let a: AgencyCode = a.parse()?;
-                let exists: (i64,) = sqlx::query_as(
-                    "SELECT COUNT(*) FROM agencies WHERE tenant = $1 AND code = $2",
-                )
-                .bind(t.as_str())
-                .bind(a.as_str())
-                .fetch_one(store.read())
-                .await?;
+                let exists: (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM agencies WHERE tenant = $1 AND code = $2")
+                        .bind(t.as_str())
+                        .bind(a.as_str())
+                        .fetch_one(store.read())
+                        .await?;
                 if &t != tenant || exists.0 == 0 {
                     return Err(not_found("agency", rest));
                 }

@@ -47,9 +47,8 @@ impl Store {
                     id: col(r, "id")?,
                     tenant: col(r, "tenant")?,
                     topic: col(r, "topic")?,
-                    payload: serde_json::from_str(&payload).map_err(|e| {
-                        crate::StoreError::Corrupt(format!("outbox payload: {e}"))
-                    })?,
+                    payload: serde_json::from_str(&payload)
+                        .map_err(|e| crate::StoreError::Corrupt(format!("outbox payload: {e}")))?,
                     created_at: parse_ts(&col::<String>(r, "created_at")?)?,
                 })
             })

@@ -79,7 +79,9 @@ impl Drop for TestDb {
         if let Some((base, name)) = self.pg_drop.take() {
             // Drop on a separate thread with its own runtime: Drop cannot await.
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
                 else {
                     return;
                 };

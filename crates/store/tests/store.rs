@@ -1,4 +1,5 @@
 //! Store tests. Each test runs on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use portorium_audit::{CheckpointSigner, Outcome};
 use portorium_kernel::*;
@@ -15,15 +16,27 @@ async fn seeded(db: &TestDb) -> Store {
             .unwrap();
     }
     store
-        .create_office(&"NL".parse().unwrap(), &"NL000396".parse().unwrap(), "Rotterdam")
+        .create_office(
+            &"NL".parse().unwrap(),
+            &"NL000396".parse().unwrap(),
+            "Rotterdam",
+        )
         .await
         .unwrap();
     store
-        .create_office(&"DE".parse().unwrap(), &"DE004058".parse().unwrap(), "Hamburg")
+        .create_office(
+            &"DE".parse().unwrap(),
+            &"DE004058".parse().unwrap(),
+            "Hamburg",
+        )
         .await
         .unwrap();
     store
-        .create_agency(&"NL".parse().unwrap(), &"NVWA".parse().unwrap(), "Food safety")
+        .create_agency(
+            &"NL".parse().unwrap(),
+            &"NVWA".parse().unwrap(),
+            "Food safety",
+        )
         .await
         .unwrap();
     store
@@ -51,9 +64,19 @@ async fn identity_rows_validate_and_conflict() {
         let store = seeded(&db).await;
         let nl: TenantCode = "NL".parse().unwrap();
         // Duplicate tenant and office are conflicts, not database errors.
-        let e = store.create_tenant(&nl, "x", &"EUR".parse().unwrap()).await.unwrap_err();
-        assert!(matches!(e, StoreError::Conflict { .. }), "{}: {e}", db.label);
-        let e = store.create_office(&nl, &"DE000001".parse().unwrap(), "x").await.unwrap_err();
+        let e = store
+            .create_tenant(&nl, "x", &"EUR".parse().unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, StoreError::Conflict { .. }),
+            "{}: {e}",
+            db.label
+        );
+        let e = store
+            .create_office(&nl, &"DE000001".parse().unwrap(), "x")
+            .await
+            .unwrap_err();
         assert!(matches!(e, StoreError::Invalid(_)), "{}: {e}", db.label);
         // An officer's office must belong to its administration.
         let e = store
@@ -78,11 +101,21 @@ async fn identity_rows_validate_and_conflict() {
             })
             .await
             .unwrap_err();
-        assert!(matches!(e, StoreError::NotFound { .. }), "{}: {e}", db.label);
+        assert!(
+            matches!(e, StoreError::NotFound { .. }),
+            "{}: {e}",
+            db.label
+        );
         // A trader's EORI must be issued by an administration of the deployment.
-        let e = store.register_trader(&"FR123".parse().unwrap(), "x").await.unwrap_err();
+        let e = store
+            .register_trader(&"FR123".parse().unwrap(), "x")
+            .await
+            .unwrap_err();
         assert!(matches!(e, StoreError::Invalid(_)), "{}: {e}", db.label);
-        let p = store.get_principal(&"trader:NL000000001".parse().unwrap()).await.unwrap();
+        let p = store
+            .get_principal(&"trader:NL000000001".parse().unwrap())
+            .await
+            .unwrap();
         assert_eq!(p.kind, PrincipalKind::Trader);
     }
 }
@@ -100,7 +133,10 @@ async fn tenant_scoping_is_enforced_in_the_store() {
         assert!(nl.get_office(&"DE004058".parse().unwrap()).await.is_err());
         assert!(de.get_office(&"NL000396".parse().unwrap()).await.is_err());
         // Traders: each administration sees its own registry; a trader only itself.
-        assert!(nl.get_trader(&"DE000000002".parse().unwrap()).await.is_err());
+        assert!(nl
+            .get_trader(&"DE000000002".parse().unwrap())
+            .await
+            .is_err());
         let t = store.scoped(scope("trader:NL000000001"));
         assert_eq!(t.list_traders(&Page::first(10)).await.unwrap().0.len(), 1);
         assert!(t.get_trader(&"DE000000002".parse().unwrap()).await.is_err());
@@ -111,28 +147,37 @@ async fn tenant_scoping_is_enforced_in_the_store() {
         ));
         // Messages: the addressee alone (and the sending administration) sees a message.
         let m1 = nl
-            .send_message(&nl_officer, &NewMessage {
-                addressee: "trader:NL000000001".into(),
-                subject: "Documents".into(),
-                body: "Please send the invoice".into(),
-            })
+            .send_message(
+                &nl_officer,
+                &NewMessage {
+                    addressee: "trader:NL000000001".into(),
+                    subject: "Documents".into(),
+                    body: "Please send the invoice".into(),
+                },
+            )
             .await
             .unwrap();
         let m2 = nl
-            .send_message(&nl_officer, &NewMessage {
-                addressee: "agency:NL/NVWA".into(),
-                subject: "Check".into(),
-                body: "Sample request".into(),
-            })
+            .send_message(
+                &nl_officer,
+                &NewMessage {
+                    addressee: "agency:NL/NVWA".into(),
+                    subject: "Check".into(),
+                    body: "Sample request".into(),
+                },
+            )
             .await
             .unwrap();
         // NL cannot address a German trader or an unknown agency.
         assert!(nl
-            .send_message(&nl_officer, &NewMessage {
-                addressee: "trader:DE000000002".into(),
-                subject: "x".into(),
-                body: "x".into(),
-            })
+            .send_message(
+                &nl_officer,
+                &NewMessage {
+                    addressee: "trader:DE000000002".into(),
+                    subject: "x".into(),
+                    body: "x".into(),
+                }
+            )
             .await
             .is_err());
         let check = |who: &str, expected: &[&str]| {
@@ -176,7 +221,9 @@ async fn outbox_rolls_back_with_the_change() {
             .execute(tx.conn())
             .await
             .unwrap();
-        tx.emit(None, "x.changed", &serde_json::json!({"x": 1})).await.unwrap();
+        tx.emit(None, "x.changed", &serde_json::json!({"x": 1}))
+            .await
+            .unwrap();
         tx.rollback().await.unwrap();
         assert_eq!(store.setting("x").await.unwrap(), None);
         assert!(store.outbox_pending(10).await.unwrap().is_empty());
@@ -193,18 +240,30 @@ async fn tokens_expire_and_revoke() {
             .open_with(clock.clone(), Arc::new(SeqIdGen::default()))
             .await
             .unwrap();
-        store.create_tenant(&"NL".parse().unwrap(), "NL", &"EUR".parse().unwrap()).await.unwrap();
-        store.register_trader(&"NL000000001".parse().unwrap(), "T").await.unwrap();
+        store
+            .create_tenant(&"NL".parse().unwrap(), "NL", &"EUR".parse().unwrap())
+            .await
+            .unwrap();
+        store
+            .register_trader(&"NL000000001".parse().unwrap(), "T")
+            .await
+            .unwrap();
         let p: PrincipalId = "trader:NL000000001".parse().unwrap();
         let expires = clock.now() + chrono::Duration::hours(1);
-        let t = store.insert_token(&p, Circle::Trader, "h1", Some("ci"), Some(expires)).await.unwrap();
+        let t = store
+            .insert_token(&p, Circle::Trader, "h1", Some("ci"), Some(expires))
+            .await
+            .unwrap();
         let v = store.verify_token("h1").await.unwrap().unwrap();
         assert_eq!(v.principal.id, p);
         assert_eq!(v.circle, Circle::Trader);
         assert!(store.verify_token("nope").await.unwrap().is_none());
         clock.advance(chrono::Duration::hours(2));
         assert!(store.verify_token("h1").await.unwrap().is_none(), "expired");
-        store.insert_token(&p, Circle::Trader, "h2", None, None).await.unwrap();
+        store
+            .insert_token(&p, Circle::Trader, "h2", None, None)
+            .await
+            .unwrap();
         assert!(store.verify_token("h2").await.unwrap().is_some());
         let (all, _) = store.list_tokens(&Page::first(10)).await.unwrap();
         let t2 = all.iter().find(|x| x.id != t.id).unwrap();
@@ -218,16 +277,37 @@ async fn tokens_expire_and_revoke() {
 async fn idempotency_keys() {
     for db in TestDb::all().await.unwrap() {
         let store = db.open().await.unwrap();
-        assert_eq!(store.idempotency_begin("p", "k", "h").await.unwrap(), IdempotencyOutcome::Proceed);
-        assert_eq!(store.idempotency_begin("p", "k", "h").await.unwrap(), IdempotencyOutcome::InProgress);
-        let resp = StoredResponse { status: 201, body: "{\"a\":1}".into() };
+        assert_eq!(
+            store.idempotency_begin("p", "k", "h").await.unwrap(),
+            IdempotencyOutcome::Proceed
+        );
+        assert_eq!(
+            store.idempotency_begin("p", "k", "h").await.unwrap(),
+            IdempotencyOutcome::InProgress
+        );
+        let resp = StoredResponse {
+            status: 201,
+            body: "{\"a\":1}".into(),
+        };
         store.idempotency_complete("p", "k", &resp).await.unwrap();
-        assert_eq!(store.idempotency_begin("p", "k", "h").await.unwrap(), IdempotencyOutcome::Replay(resp));
-        assert_eq!(store.idempotency_begin("p", "k", "other").await.unwrap(), IdempotencyOutcome::Mismatch);
+        assert_eq!(
+            store.idempotency_begin("p", "k", "h").await.unwrap(),
+            IdempotencyOutcome::Replay(resp)
+        );
+        assert_eq!(
+            store.idempotency_begin("p", "k", "other").await.unwrap(),
+            IdempotencyOutcome::Mismatch
+        );
         // Keys are per principal.
-        assert_eq!(store.idempotency_begin("q", "k", "other").await.unwrap(), IdempotencyOutcome::Proceed);
+        assert_eq!(
+            store.idempotency_begin("q", "k", "other").await.unwrap(),
+            IdempotencyOutcome::Proceed
+        );
         store.idempotency_abandon("q", "k").await.unwrap();
-        assert_eq!(store.idempotency_begin("q", "k", "x").await.unwrap(), IdempotencyOutcome::Proceed);
+        assert_eq!(
+            store.idempotency_begin("q", "k", "x").await.unwrap(),
+            IdempotencyOutcome::Proceed
+        );
     }
 }
 
@@ -262,7 +342,9 @@ async fn filled_log(store: &Store, n: usize) -> AuditLog {
         for &i in wave {
             let log = log.clone();
             handles.push(tokio::spawn(async move {
-                log.append(record(i, if i % 2 == 0 { "NL" } else { "DE" })).await.unwrap()
+                log.append(record(i, if i % 2 == 0 { "NL" } else { "DE" }))
+                    .await
+                    .unwrap()
             }));
         }
         for h in handles {
@@ -270,13 +352,21 @@ async fn filled_log(store: &Store, n: usize) -> AuditLog {
         }
     }
     seqs.sort();
-    assert_eq!(seqs, (0..n as u64).collect::<Vec<_>>(), "every append gets a distinct seq");
+    assert_eq!(
+        seqs,
+        (0..n as u64).collect::<Vec<_>>(),
+        "every append gets a distinct seq"
+    );
     log.checkpoint().await.unwrap();
     log
 }
 
-async fn verify(store: &Store) -> std::result::Result<portorium_audit::VerifyReport, portorium_audit::VerifyFailure> {
-    verify_log(store, signer().verifying_key(), "portorium/audit").await.unwrap()
+async fn verify(
+    store: &Store,
+) -> std::result::Result<portorium_audit::VerifyReport, portorium_audit::VerifyFailure> {
+    verify_log(store, signer().verifying_key(), "portorium/audit")
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -292,16 +382,34 @@ async fn audit_log_appends_proves_and_verifies() {
         assert_eq!(report.root, cp.checkpoint.root);
         for seq in [0u64, 1, 31, 32, 56] {
             let p = log.inclusion_proof(seq, None).await.unwrap();
-            let hashes: Vec<[u8; 32]> = p.hashes.iter().map(|h| hex::decode(h).unwrap().try_into().unwrap()).collect();
+            let hashes: Vec<[u8; 32]> = p
+                .hashes
+                .iter()
+                .map(|h| hex::decode(h).unwrap().try_into().unwrap())
+                .collect();
             let leaf: [u8; 32] = log.entry(seq).await.unwrap().leaf_hash();
-            assert!(portorium_audit::verify_inclusion(&leaf, seq, 57, &hashes, &cp.checkpoint.root), "{} seq {seq}", db.label);
+            assert!(
+                portorium_audit::verify_inclusion(&leaf, seq, 57, &hashes, &cp.checkpoint.root),
+                "{} seq {seq}",
+                db.label
+            );
         }
         let older = log.checkpoints(&Page::first(100)).await.unwrap().0;
         assert!(older.len() >= 2, "periodic checkpoints were written");
         let old = older.last().unwrap().checkpoint.clone();
         let c = log.consistency_proof(old.size, None).await.unwrap();
-        let hashes: Vec<[u8; 32]> = c.hashes.iter().map(|h| hex::decode(h).unwrap().try_into().unwrap()).collect();
-        assert!(portorium_audit::verify_consistency(old.size, 57, &old.root, &cp.checkpoint.root, &hashes));
+        let hashes: Vec<[u8; 32]> = c
+            .hashes
+            .iter()
+            .map(|h| hex::decode(h).unwrap().try_into().unwrap())
+            .collect();
+        assert!(portorium_audit::verify_consistency(
+            old.size,
+            57,
+            &old.root,
+            &cp.checkpoint.root,
+            &hashes
+        ));
         // Tenant filter on entries.
         let (nl, _) = log.entries(Some("NL"), &Page::first(100)).await.unwrap();
         assert_eq!(nl.len(), 29);
@@ -331,10 +439,16 @@ async fn audit_tampering_is_detected() {
             let log = filled_log(&store, 40).await;
             drop(log);
             assert!(verify(&store).await.is_ok());
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+                .await
+                .unwrap();
             sqlx::Executor::execute(&mut conn, *sql).await.unwrap();
             let failure = verify(&store).await.expect_err(name);
-            assert_eq!(failure.first_bad_seq, *bad, "{name} on {}: {}", db.label, failure.reason);
+            assert_eq!(
+                failure.first_bad_seq, *bad,
+                "{name} on {}: {}",
+                db.label, failure.reason
+            );
         }
     }
 }

@@ -47,8 +47,11 @@ pub fn json_problem(err: serde_path_to_error::Error<serde_json::Error>) -> ApiEr
     let code = match inner.classify() {
         Category::Syntax | Category::Eof | Category::Io => ErrorCode::MalformedBody,
         Category::Data if msg.starts_with("unknown field") => {
+            // serde_path_to_error's path already ends at the unknown field.
             if let Some(f) = backticked(&msg) {
-                pointer = format!("{pointer}/{f}");
+                if !pointer.ends_with(&format!("/{f}")) {
+                    pointer = format!("{pointer}/{f}");
+                }
             }
             ErrorCode::UnknownField
         }
@@ -144,7 +147,11 @@ impl PageQuery {
     pub fn page(&self) -> Result<Page, ApiError> {
         let limit = self.limit.unwrap_or(50);
         if !(1..=Page::MAX).contains(&limit) {
-            return Err(ApiError::field(ErrorCode::InvalidQuery, "query:limit", "must be 1 to 500"));
+            return Err(ApiError::field(
+                ErrorCode::InvalidQuery,
+                "query:limit",
+                "must be 1 to 500",
+            ));
         }
         let after = match &self.cursor {
             None => None,
@@ -154,7 +161,11 @@ impl PageQuery {
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
                     .ok_or_else(|| {
-                        ApiError::field(ErrorCode::InvalidQuery, "query:cursor", "not a cursor from this API")
+                        ApiError::field(
+                            ErrorCode::InvalidQuery,
+                            "query:cursor",
+                            "not a cursor from this API",
+                        )
                     })?,
             ),
         };

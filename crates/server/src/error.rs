@@ -37,26 +37,70 @@ pub enum ErrorCode {
 
 /// The table: code, HTTP status, title.
 pub const ERROR_TABLE: &[(ErrorCode, u16, &str)] = &[
-    (ErrorCode::MalformedBody, 400, "The request body is not valid JSON of the expected shape"),
-    (ErrorCode::UnknownField, 400, "The request body has a field this operation does not accept"),
+    (
+        ErrorCode::MalformedBody,
+        400,
+        "The request body is not valid JSON of the expected shape",
+    ),
+    (
+        ErrorCode::UnknownField,
+        400,
+        "The request body has a field this operation does not accept",
+    ),
     (ErrorCode::MissingField, 400, "A required field is missing"),
     (ErrorCode::InvalidField, 400, "A field has an invalid value"),
     (ErrorCode::InvalidQuery, 400, "A query parameter is invalid"),
     (ErrorCode::InvalidPath, 400, "A path parameter is invalid"),
-    (ErrorCode::UnsupportedMediaType, 415, "Unsupported media type"),
-    (ErrorCode::PayloadTooLarge, 413, "The request body is too large"),
-    (ErrorCode::Unauthenticated, 401, "Authentication is required"),
-    (ErrorCode::InvalidCredential, 401, "The credential is invalid, expired or revoked"),
-    (ErrorCode::WrongCircle, 403, "The credential belongs to another circle of trust"),
+    (
+        ErrorCode::UnsupportedMediaType,
+        415,
+        "Unsupported media type",
+    ),
+    (
+        ErrorCode::PayloadTooLarge,
+        413,
+        "The request body is too large",
+    ),
+    (
+        ErrorCode::Unauthenticated,
+        401,
+        "Authentication is required",
+    ),
+    (
+        ErrorCode::InvalidCredential,
+        401,
+        "The credential is invalid, expired or revoked",
+    ),
+    (
+        ErrorCode::WrongCircle,
+        403,
+        "The credential belongs to another circle of trust",
+    ),
     (ErrorCode::Forbidden, 403, "Not permitted"),
     (ErrorCode::CsrfFailed, 403, "Missing or invalid CSRF token"),
     (ErrorCode::NotFound, 404, "Not found"),
-    (ErrorCode::RouteNotFound, 404, "No such route on this gateway"),
+    (
+        ErrorCode::RouteNotFound,
+        404,
+        "No such route on this gateway",
+    ),
     (ErrorCode::MethodNotAllowed, 405, "Method not allowed"),
     (ErrorCode::Conflict, 409, "Conflict with the current state"),
-    (ErrorCode::IdempotencyKeyInUse, 409, "A request with this Idempotency-Key is still in progress"),
-    (ErrorCode::IdempotencyKeyMismatch, 422, "This Idempotency-Key was used with a different request"),
-    (ErrorCode::InvalidIdempotencyKey, 400, "The Idempotency-Key header is invalid"),
+    (
+        ErrorCode::IdempotencyKeyInUse,
+        409,
+        "A request with this Idempotency-Key is still in progress",
+    ),
+    (
+        ErrorCode::IdempotencyKeyMismatch,
+        422,
+        "This Idempotency-Key was used with a different request",
+    ),
+    (
+        ErrorCode::InvalidIdempotencyKey,
+        400,
+        "The Idempotency-Key header is invalid",
+    ),
     (ErrorCode::Internal, 500, "Internal error"),
     (ErrorCode::Unavailable, 503, "Service unavailable"),
 ];

@@ -57,8 +57,12 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(
-                    metrics_exporter_prometheus::Matcher::Full("http_request_duration_seconds".into()),
-                    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5],
+                    metrics_exporter_prometheus::Matcher::Full(
+                        "http_request_duration_seconds".into(),
+                    ),
+                    &[
+                        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                    ],
                 )
                 .ok()?;
             builder.install_recorder().ok()
@@ -71,7 +75,11 @@ async fn route_not_found() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed on this route").into_response()
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "method not allowed on this route",
+    )
+    .into_response()
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -92,8 +100,14 @@ pub fn gateway(state: &AppState, table: Table) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), middleware::idempotency))
         .layer(from_fn(middleware::etag))
-        .layer(from_fn_with_state((state.clone(), circle), middleware::authenticate))
-        .layer(from_fn_with_state((state.clone(), circle), middleware::audit))
+        .layer(from_fn_with_state(
+            (state.clone(), circle),
+            middleware::authenticate,
+        ))
+        .layer(from_fn_with_state(
+            (state.clone(), circle),
+            middleware::audit,
+        ))
         .layer(from_fn_with_state(circle, middleware::metrics))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
@@ -159,7 +173,8 @@ pub async fn serve(
     let t = axum::serve(listeners.trader, g.trader).with_graceful_shutdown(wait(tx.subscribe()));
     let a = axum::serve(listeners.administration, g.administration)
         .with_graceful_shutdown(wait(tx.subscribe()));
-    let o = axum::serve(listeners.operations, g.operations).with_graceful_shutdown(wait(tx.subscribe()));
+    let o = axum::serve(listeners.operations, g.operations)
+        .with_graceful_shutdown(wait(tx.subscribe()));
     let trigger = tx.clone();
     tokio::spawn(async move {
         shutdown.await;
@@ -182,7 +197,8 @@ pub async fn outbox_relay(state: AppState, mut stop: tokio::sync::broadcast::Rec
                 let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
                 for e in &events {
                     tracing::info!(target: "portorium::events", id = e.id, topic = %e.topic, tenant = ?e.tenant, payload = %e.payload, "event published");
-                    metrics::counter!("outbox_events_published_total", "topic" => e.topic.clone()).increment(1);
+                    metrics::counter!("outbox_events_published_total", "topic" => e.topic.clone())
+                        .increment(1);
                 }
                 if let Err(e) = state.store.outbox_mark_published(&ids).await {
                     tracing::warn!(error = %e, "outbox: mark published failed");

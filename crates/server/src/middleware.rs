@@ -14,7 +14,20 @@ use portorium_store::{AuditRecord, IdempotencyOutcome, StoredResponse};
 use sha2::{Digest, Sha256};
 use std::time::Instant;
 
-pub const SESSION_COOKIE: &str = "portorium_session";
+/// The portal session cookie of a gateway. Cookies ignore ports, so each circle has its own
+/// name: gateways on one host (as in the demo) keep separate sessions.
+pub fn session_cookie(circle: Circle) -> &'static str {
+    match circle {
+        Circle::Trader => "portorium_session_trader",
+        Circle::Administration => "portorium_session_administration",
+        Circle::Operations => "portorium_session_operations",
+    }
+}
+
+/// Set by a handler on a response to name the principal a refused or failed request claimed
+/// to be (a failed login), so the audit trail records who was attempted.
+#[derive(Debug, Clone)]
+pub struct AttemptedPrincipal(pub String);
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -54,7 +67,8 @@ pub async fn metrics(State(circle): State<Circle>, req: Request, next: Next) -> 
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))
+    v.strip_prefix("Bearer ")
+        .or_else(|| v.strip_prefix("bearer "))
 }
 
 pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -68,7 +82,11 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(|(_, v)| v)
 }
 
-async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+async fn resolve(
+    state: &AppState,
+    circle: Circle,
+    headers: &HeaderMap,
+) -> Result<Option<Caller>, ApiError> {
     if let Some(secret) = bearer(headers) {
         if portorium_trust::looks_like_token(secret) {
             let hash = portorium_trust::token_hash(secret);
@@ -90,7 +108,10 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>
                 ));
             };
             if t.expires_at.is_some_and(|e| e <= state.clock().now()) {
-                return Err(ApiError::new(ErrorCode::InvalidCredential, "the token has expired"));
+                return Err(ApiError::new(
+                    ErrorCode::InvalidCredential,
+                    "the token has expired",
+                ));
             }
             return Ok(Some(Caller {
                 circle: t.circle,
@@ -106,14 +127,21 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>
             ));
         }
         let id = state.federation.authenticate(secret, state.clock().now())?;
-        let principal = state.store.get_principal(&id.principal).await.map_err(|_| {
-            ApiError::new(
-                ErrorCode::InvalidCredential,
-                format!("{} is not registered here", id.principal),
-            )
-        })?;
+        let principal = state
+            .store
+            .get_principal(&id.principal)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorCode::InvalidCredential,
+                    format!("{} is not registered here", id.principal),
+                )
+            })?;
         if principal.disabled {
-            return Err(ApiError::new(ErrorCode::InvalidCredential, "the principal is disabled"));
+            return Err(ApiError::new(
+                ErrorCode::InvalidCredential,
+                "the principal is disabled",
+            ));
         }
         return Ok(Some(Caller {
             circle: principal.kind.circle(),
@@ -122,7 +150,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>
             csrf: None,
         }));
     }
-    if let Some(sid) = cookie(headers, SESSION_COOKIE) {
+    if let Some(sid) = cookie(headers, session_cookie(circle)) {
         let hash = portorium_trust::token_hash(sid);
         if let Some(s) = state.store.get_session(&hash).await? {
             return Ok(Some(Caller {
@@ -148,7 +176,7 @@ pub async fn authenticate(
     req: Request,
     next: Next,
 ) -> Response {
-    let caller = match resolve(&state, req.headers()).await {
+    let caller = match resolve(&state, circle, req.headers()).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -191,7 +219,9 @@ pub async fn authenticate(
                 body = Body::from(bytes);
             }
             if !ok {
-                let mut resp = ApiError::new(ErrorCode::CsrfFailed, "the CSRF token is missing or wrong").into_response();
+                let mut resp =
+                    ApiError::new(ErrorCode::CsrfFailed, "the CSRF token is missing or wrong")
+                        .into_response();
                 resp.extensions_mut().insert(Authn(caller));
                 return resp;
             }
@@ -199,12 +229,19 @@ pub async fn authenticate(
     }
     parts.extensions.insert(Authn(caller.clone()));
     let mut resp = next.run(Request::from_parts(parts, body)).await;
-    resp.extensions_mut().insert(Authn(caller));
+    // A handler that authenticated someone itself (a portal login) has set the principal.
+    if !matches!(resp.extensions().get::<Authn>(), Some(Authn(Some(_)))) {
+        resp.extensions_mut().insert(Authn(caller));
+    }
     resp
 }
 
 fn too_large() -> Response {
-    ApiError::new(ErrorCode::PayloadTooLarge, "the request body exceeds the size limit").into_response()
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        "the request body exceeds the size limit",
+    )
+    .into_response()
 }
 
 /// A field of an urlencoded form.
@@ -265,7 +302,9 @@ pub async fn audit(
     };
     let payload_hash = (!bytes.is_empty() && !is_safe(&method))
         .then(|| portorium_audit::payload_hash(&redact_secrets(&path, &bytes)));
-    let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let resp = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     let status = resp.status();
     let refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
     if is_safe(&method) && !refused {
@@ -279,8 +318,15 @@ pub async fn audit(
     } else {
         Outcome::Failure
     };
+    let attempted = resp
+        .extensions()
+        .get::<AttemptedPrincipal>()
+        .map(|a| a.0.clone());
     let record = AuditRecord {
-        principal: caller.as_ref().map(|c| c.principal.id.to_string()),
+        principal: caller
+            .as_ref()
+            .map(|c| c.principal.id.to_string())
+            .or(attempted.map(|a| format!("unauthenticated:{a}"))),
         tenant: caller
             .as_ref()
             .and_then(|c| c.principal.id.tenant().map(|t| t.to_string())),
@@ -296,7 +342,8 @@ pub async fn audit(
         tracing::error!(error = %e, "audit append failed");
         // A state change that cannot be audited is not acknowledged as a success.
         if !is_safe(&method) && status.is_success() {
-            return ApiError::new(ErrorCode::Unavailable, "the audit log is unavailable").into_response();
+            return ApiError::new(ErrorCode::Unavailable, "the audit log is unavailable")
+                .into_response();
         }
     }
     resp
@@ -351,7 +398,11 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     h.update(&bytes);
     let request_hash = hex::encode(h.finalize());
     let principal = caller.principal.id.to_string();
-    match state.store.idempotency_begin(&principal, &key, &request_hash).await {
+    match state
+        .store
+        .idempotency_begin(&principal, &key, &request_hash)
+        .await
+    {
         Err(e) => return ApiError::from(e).into_response(),
         Ok(IdempotencyOutcome::Mismatch) => {
             return ApiError::new(
@@ -361,32 +412,49 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
             .into_response()
         }
         Ok(IdempotencyOutcome::InProgress) => {
-            return ApiError::new(ErrorCode::IdempotencyKeyInUse, "the first request is still running")
-                .into_response()
+            return ApiError::new(
+                ErrorCode::IdempotencyKeyInUse,
+                "the first request is still running",
+            )
+            .into_response()
         }
         Ok(IdempotencyOutcome::Replay(stored)) => {
             let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
             let mut resp = (status, stored.body).into_response();
-            let ct = if status.is_success() { "application/json" } else { "application/problem+json" };
-            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
-            resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            let ct = if status.is_success() {
+                "application/json"
+            } else {
+                "application/problem+json"
+            };
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            resp.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
             return resp;
         }
         Ok(IdempotencyOutcome::Proceed) => {}
     }
-    let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let resp = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     let status = resp.status();
     if status.is_server_error() {
         let _ = state.store.idempotency_abandon(&principal, &key).await;
         return resp;
     }
     let (rparts, rbody) = resp.into_parts();
-    let rbytes = axum::body::to_bytes(rbody, 16 * 1024 * 1024).await.unwrap_or_default();
+    let rbytes = axum::body::to_bytes(rbody, 16 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
     let stored = StoredResponse {
         status: status.as_u16(),
         body: String::from_utf8_lossy(&rbytes).into_owned(),
     };
-    if let Err(e) = state.store.idempotency_complete(&principal, &key, &stored).await {
+    if let Err(e) = state
+        .store
+        .idempotency_complete(&principal, &key, &stored)
+        .await
+    {
         tracing::error!(error = %e, "idempotency record failed");
     }
     Response::from_parts(rparts, Body::from(rbytes))
@@ -426,6 +494,9 @@ pub async fn etag(req: Request, next: Next) -> Response {
         }
     }
     parts.headers.insert(header::ETAG, value);
-    parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    parts.headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -4,7 +4,9 @@ use crate::api::Paged;
 use crate::error::{ErrorCode, FieldError, Problem};
 use crate::routes::{ops, shared};
 use portorium_audit::{AuditEntry, Outcome};
-use portorium_store::{AgencyRow, MessageRow, OfficeRow, PrincipalRow, ProofBundle, TenantRow, TokenRow, TraderRow};
+use portorium_store::{
+    AgencyRow, MessageRow, OfficeRow, PrincipalRow, ProofBundle, TenantRow, TokenRow, TraderRow,
+};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 

@@ -89,7 +89,12 @@ impl AppState {
     }
 
     /// Ask the policy decision point; a refusal is a 403 (and is audited by the middleware).
-    pub fn authorize(&self, caller: &Caller, action: Action, resource: &Resource) -> Result<(), ApiError> {
+    pub fn authorize(
+        &self,
+        caller: &Caller,
+        action: Action,
+        resource: &Resource,
+    ) -> Result<(), ApiError> {
         let d = self.pdp.decide(&caller.subject(), action, resource);
         if d.allowed {
             Ok(())
@@ -125,7 +130,10 @@ pub struct Caller {
 
 impl Caller {
     pub fn subject(&self) -> Subject {
-        Subject::new(self.principal.id.clone(), self.principal.roles.iter().cloned())
+        Subject::new(
+            self.principal.id.clone(),
+            self.principal.roles.iter().cloned(),
+        )
     }
     pub fn scope(&self) -> Scope {
         Scope::of(&self.principal.id)

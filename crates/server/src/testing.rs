@@ -33,7 +33,11 @@ impl TestServer {
     }
 
     pub async fn sqlite() -> TestServer {
-        TestServer::start_on(TestDb::sqlite().expect("tempdir"), Federation::new(Vec::new())).await
+        TestServer::start_on(
+            TestDb::sqlite().expect("tempdir"),
+            Federation::new(Vec::new()),
+        )
+        .await
     }
 
     pub async fn start_on(db: TestDb, federation: Federation) -> TestServer {

@@ -46,7 +46,14 @@ impl Table {
         }
     }
 
-    fn add(mut self, method: &'static str, path: &'static str, access: Access, api: bool, h: MethodRouter<AppState>) -> Self {
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        access: Access,
+        api: bool,
+        h: MethodRouter<AppState>,
+    ) -> Self {
         self.routes.push(RouteSpec {
             circle: self.circle,
             method,
@@ -58,11 +65,23 @@ impl Table {
         self
     }
 
-    pub fn api(self, method: &'static str, path: &'static str, access: Access, h: MethodRouter<AppState>) -> Self {
+    pub fn api(
+        self,
+        method: &'static str,
+        path: &'static str,
+        access: Access,
+        h: MethodRouter<AppState>,
+    ) -> Self {
         self.add(method, path, access, true, h)
     }
 
-    pub fn page(self, method: &'static str, path: &'static str, access: Access, h: MethodRouter<AppState>) -> Self {
+    pub fn page(
+        self,
+        method: &'static str,
+        path: &'static str,
+        access: Access,
+        h: MethodRouter<AppState>,
+    ) -> Self {
         self.add(method, path, access, false, h)
     }
 }
@@ -86,26 +105,111 @@ pub fn operations() -> Table {
         .api("GET", "/health", Public, handler!(GET, health))
         .api("GET", "/ready", Public, handler!(GET, ready))
         .api("GET", "/metrics", Public, handler!(GET, metrics))
-        .api("POST", "/api/v1/tenants", Auth, handler!(POST, create_tenant))
+        .api(
+            "POST",
+            "/api/v1/tenants",
+            Auth,
+            handler!(POST, create_tenant),
+        )
         .api("GET", "/api/v1/tenants", Auth, handler!(GET, list_tenants))
-        .api("GET", "/api/v1/tenants/{code}", Auth, handler!(GET, get_tenant))
-        .api("POST", "/api/v1/tenants/{code}/offices", Auth, handler!(POST, create_office))
-        .api("GET", "/api/v1/tenants/{code}/offices", Auth, handler!(GET, list_tenant_offices))
-        .api("POST", "/api/v1/tenants/{code}/agencies", Auth, handler!(POST, create_agency))
-        .api("POST", "/api/v1/principals", Auth, handler!(POST, create_principal))
-        .api("GET", "/api/v1/principals", Auth, handler!(GET, list_principals))
-        .api("GET", "/api/v1/principals/{id}", Auth, handler!(GET, get_principal))
+        .api(
+            "GET",
+            "/api/v1/tenants/{code}",
+            Auth,
+            handler!(GET, get_tenant),
+        )
+        .api(
+            "POST",
+            "/api/v1/tenants/{code}/offices",
+            Auth,
+            handler!(POST, create_office),
+        )
+        .api(
+            "GET",
+            "/api/v1/tenants/{code}/offices",
+            Auth,
+            handler!(GET, list_tenant_offices),
+        )
+        .api(
+            "POST",
+            "/api/v1/tenants/{code}/agencies",
+            Auth,
+            handler!(POST, create_agency),
+        )
+        .api(
+            "POST",
+            "/api/v1/principals",
+            Auth,
+            handler!(POST, create_principal),
+        )
+        .api(
+            "GET",
+            "/api/v1/principals",
+            Auth,
+            handler!(GET, list_principals),
+        )
+        .api(
+            "GET",
+            "/api/v1/principals/{id}",
+            Auth,
+            handler!(GET, get_principal),
+        )
         .api("POST", "/api/v1/tokens", Auth, handler!(POST, issue_token))
         .api("GET", "/api/v1/tokens", Auth, handler!(GET, list_tokens))
-        .api("POST", "/api/v1/tokens/{id}/revoke", Auth, handler!(POST, revoke_token))
-        .api("GET", "/api/v1/audit/public-key", Auth, handler!(GET, audit_key))
-        .api("GET", "/api/v1/audit/checkpoints/latest", Auth, handler!(GET, latest_checkpoint))
-        .api("GET", "/api/v1/audit/checkpoints", Auth, handler!(GET, list_checkpoints))
-        .api("POST", "/api/v1/audit/checkpoints", Auth, handler!(POST, sign_checkpoint))
-        .api("GET", "/api/v1/audit/entries", Auth, handler!(GET, list_entries))
-        .api("GET", "/api/v1/audit/entries/{seq}", Auth, handler!(GET, get_entry))
-        .api("GET", "/api/v1/audit/proofs/inclusion", Auth, handler!(GET, inclusion_proof))
-        .api("GET", "/api/v1/audit/proofs/consistency", Auth, handler!(GET, consistency_proof))
+        .api(
+            "POST",
+            "/api/v1/tokens/{id}/revoke",
+            Auth,
+            handler!(POST, revoke_token),
+        )
+        .api(
+            "GET",
+            "/api/v1/audit/public-key",
+            Auth,
+            handler!(GET, audit_key),
+        )
+        .api(
+            "GET",
+            "/api/v1/audit/checkpoints/latest",
+            Auth,
+            handler!(GET, latest_checkpoint),
+        )
+        .api(
+            "GET",
+            "/api/v1/audit/checkpoints",
+            Auth,
+            handler!(GET, list_checkpoints),
+        )
+        .api(
+            "POST",
+            "/api/v1/audit/checkpoints",
+            Auth,
+            handler!(POST, sign_checkpoint),
+        )
+        .api(
+            "GET",
+            "/api/v1/audit/entries",
+            Auth,
+            handler!(GET, list_entries),
+        )
+        .api(
+            "GET",
+            "/api/v1/audit/entries/{seq}",
+            Auth,
+            handler!(GET, get_entry),
+        )
+        .api(
+            "GET",
+            "/api/v1/audit/proofs/inclusion",
+            Auth,
+            handler!(GET, inclusion_proof),
+        )
+        .api(
+            "GET",
+            "/api/v1/audit/proofs/consistency",
+            Auth,
+            handler!(GET, consistency_proof),
+        )
 }
 
 pub fn administration() -> Table {
@@ -113,22 +217,77 @@ pub fn administration() -> Table {
     Table::new(Circle::Administration)
         .api("GET", "/api/v1/me", Auth, handler!(GET, me))
         .api("GET", "/api/v1/offices", Auth, handler!(GET, list_offices))
-        .api("GET", "/api/v1/offices/{reference}", Auth, handler!(GET, get_office))
-        .api("POST", "/api/v1/traders", Auth, handler!(POST, register_trader))
+        .api(
+            "GET",
+            "/api/v1/offices/{reference}",
+            Auth,
+            handler!(GET, get_office),
+        )
+        .api(
+            "POST",
+            "/api/v1/traders",
+            Auth,
+            handler!(POST, register_trader),
+        )
         .api("GET", "/api/v1/traders", Auth, handler!(GET, list_traders))
-        .api("GET", "/api/v1/traders/{eori}", Auth, handler!(GET, get_trader))
-        .api("POST", "/api/v1/messages", Auth, handler!(POST, send_message))
-        .api("GET", "/api/v1/messages", Auth, handler!(GET, list_messages))
-        .api("GET", "/api/v1/messages/{id}", Auth, handler!(GET, get_message))
-        .api("GET", "/api/v1/security/audit-entries", Auth, handler!(GET, security_audit_entries))
+        .api(
+            "GET",
+            "/api/v1/traders/{eori}",
+            Auth,
+            handler!(GET, get_trader),
+        )
+        .api(
+            "POST",
+            "/api/v1/messages",
+            Auth,
+            handler!(POST, send_message),
+        )
+        .api(
+            "GET",
+            "/api/v1/messages",
+            Auth,
+            handler!(GET, list_messages),
+        )
+        .api(
+            "GET",
+            "/api/v1/messages/{id}",
+            Auth,
+            handler!(GET, get_message),
+        )
+        .api(
+            "GET",
+            "/api/v1/security/audit-entries",
+            Auth,
+            handler!(GET, security_audit_entries),
+        )
 }
 
 pub fn trader() -> Table {
     use shared::*;
     Table::new(Circle::Trader)
-        .api("GET", "/api/v1/public/administrations", Public, handler!(GET, public_administrations))
+        .api(
+            "GET",
+            "/api/v1/public/administrations",
+            Public,
+            handler!(GET, public_administrations),
+        )
         .api("GET", "/api/v1/me", Auth, handler!(GET, me))
-        .api("GET", "/api/v1/traders/{eori}", Auth, handler!(GET, get_trader))
-        .api("GET", "/api/v1/messages", Auth, handler!(GET, list_messages))
-        .api("GET", "/api/v1/messages/{id}", Auth, handler!(GET, get_message))
+        .api(
+            "GET",
+            "/api/v1/traders/{eori}",
+            Auth,
+            handler!(GET, get_trader),
+        )
+        .api(
+            "GET",
+            "/api/v1/messages",
+            Auth,
+            handler!(GET, list_messages),
+        )
+        .api(
+            "GET",
+            "/api/v1/messages/{id}",
+            Auth,
+            handler!(GET, get_message),
+        )
 }

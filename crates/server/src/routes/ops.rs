@@ -9,11 +9,19 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use portorium_audit::{AuditEntry, SignedCheckpoint};
 use portorium_kernel::{AgencyCode, CurrencyCode, OfficeRef, PrincipalId, TenantCode};
-use portorium_store::{AgencyRow, NewPrincipal, OfficeRow, PrincipalRow, ProofBundle, Scope, TenantRow, TokenRow};
+use portorium_store::{
+    AgencyRow, NewPrincipal, OfficeRow, PrincipalRow, ProofBundle, Scope, TenantRow, TokenRow,
+};
 use portorium_trust::{Action, Resource, ResourceKind};
 use serde::{Deserialize, Serialize};
 
-fn ops(state: &AppState, caller: &Caller, action: Action, kind: ResourceKind, id: &str) -> ApiResult<()> {
+fn ops(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    kind: ResourceKind,
+    id: &str,
+) -> ApiResult<()> {
     state.authorize(caller, action, &Resource::new(kind, id))
 }
 
@@ -42,7 +50,11 @@ pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let body = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+    let body = state
+        .metrics
+        .as_ref()
+        .map(|h| h.render())
+        .unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
@@ -65,8 +77,17 @@ pub async fn create_tenant(
     caller: Caller,
     ApiJson(body): ApiJson<NewTenant>,
 ) -> ApiResult<(StatusCode, Json<TenantRow>)> {
-    ops(&state, &caller, Action::TenantManage, ResourceKind::Tenant, body.code.as_str())?;
-    let t = state.store.create_tenant(&body.code, &body.name, &body.currency).await?;
+    ops(
+        &state,
+        &caller,
+        Action::TenantManage,
+        ResourceKind::Tenant,
+        body.code.as_str(),
+    )?;
+    let t = state
+        .store
+        .create_tenant(&body.code, &body.name, &body.currency)
+        .await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -77,13 +98,22 @@ pub async fn list_tenants(
     caller: Caller,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<TenantRow>>> {
-    ops(&state, &caller, Action::TenantManage, ResourceKind::Tenant, "*")?;
-    Ok(Json(Paged::from(state.store.list_tenants(&q.page()?).await?)))
+    ops(
+        &state,
+        &caller,
+        Action::TenantManage,
+        ResourceKind::Tenant,
+        "*",
+    )?;
+    Ok(Json(Paged::from(
+        state.store.list_tenants(&q.page()?).await?,
+    )))
 }
 
 fn tenant_path(code: &str) -> ApiResult<TenantCode> {
-    code.parse()
-        .map_err(|e: portorium_kernel::KernelError| ApiError::field(ErrorCode::InvalidPath, "path:code", e.to_string()))
+    code.parse().map_err(|e: portorium_kernel::KernelError| {
+        ApiError::field(ErrorCode::InvalidPath, "path:code", e.to_string())
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{code}", tag = "tenants",
@@ -95,7 +125,13 @@ pub async fn get_tenant(
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Json<TenantRow>> {
     let code = tenant_path(&code)?;
-    ops(&state, &caller, Action::TenantManage, ResourceKind::Tenant, code.as_str())?;
+    ops(
+        &state,
+        &caller,
+        Action::TenantManage,
+        ResourceKind::Tenant,
+        code.as_str(),
+    )?;
     Ok(Json(state.store.get_tenant(&code).await?))
 }
 
@@ -118,8 +154,17 @@ pub async fn create_office(
     ApiJson(body): ApiJson<NewOffice>,
 ) -> ApiResult<(StatusCode, Json<OfficeRow>)> {
     let code = tenant_path(&code)?;
-    ops(&state, &caller, Action::TenantManage, ResourceKind::Office, body.reference.as_str())?;
-    let o = state.store.create_office(&code, &body.reference, &body.name).await?;
+    ops(
+        &state,
+        &caller,
+        Action::TenantManage,
+        ResourceKind::Office,
+        body.reference.as_str(),
+    )?;
+    let o = state
+        .store
+        .create_office(&code, &body.reference, &body.name)
+        .await?;
     Ok((StatusCode::CREATED, Json(o)))
 }
 
@@ -132,7 +177,13 @@ pub async fn list_tenant_offices(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<OfficeRow>>> {
     let code = tenant_path(&code)?;
-    ops(&state, &caller, Action::TenantManage, ResourceKind::Office, "*")?;
+    ops(
+        &state,
+        &caller,
+        Action::TenantManage,
+        ResourceKind::Office,
+        "*",
+    )?;
     state.store.get_tenant(&code).await?;
     let view = state.store.scoped(Scope::Tenant(code));
     Ok(Json(Paged::from(view.list_offices(&q.page()?).await?)))
@@ -156,8 +207,17 @@ pub async fn create_agency(
     ApiJson(body): ApiJson<NewAgency>,
 ) -> ApiResult<(StatusCode, Json<AgencyRow>)> {
     let code = tenant_path(&code)?;
-    ops(&state, &caller, Action::TenantManage, ResourceKind::Tenant, code.as_str())?;
-    let a = state.store.create_agency(&code, &body.code, &body.name).await?;
+    ops(
+        &state,
+        &caller,
+        Action::TenantManage,
+        ResourceKind::Tenant,
+        code.as_str(),
+    )?;
+    let a = state
+        .store
+        .create_agency(&code, &body.code, &body.name)
+        .await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
 
@@ -183,22 +243,39 @@ pub async fn create_principal(
     caller: Caller,
     ApiJson(body): ApiJson<NewPrincipalBody>,
 ) -> ApiResult<(StatusCode, Json<PrincipalRow>)> {
-    ops(&state, &caller, Action::PrincipalManage, ResourceKind::Principal, &body.id.to_string())?;
+    ops(
+        &state,
+        &caller,
+        Action::PrincipalManage,
+        ResourceKind::Principal,
+        &body.id.to_string(),
+    )?;
     let password_hash = match &body.password {
         None => None,
         Some(p) if p.chars().count() < 12 => {
-            return Err(ApiError::field(ErrorCode::InvalidField, "/password", "at least 12 characters"))
+            return Err(ApiError::field(
+                ErrorCode::InvalidField,
+                "/password",
+                "at least 12 characters",
+            ))
         }
         Some(p) => Some(crate::auth::hash_password(p)?),
     };
     let row = if let PrincipalId::Trader(eori) = &body.id {
-        state.store.register_trader(eori, &body.display_name).await?;
+        state
+            .store
+            .register_trader(eori, &body.display_name)
+            .await?;
         if let Some(h) = &password_hash {
             state.store.set_password(&body.id, h).await?;
         }
         state.store.get_principal(&body.id).await?
     } else {
-        let roles = if body.roles.is_empty() { vec![body.id.kind().as_str().to_owned()] } else { body.roles.clone() };
+        let roles = if body.roles.is_empty() {
+            vec![body.id.kind().as_str().to_owned()]
+        } else {
+            body.roles.clone()
+        };
         state
             .store
             .create_principal(&NewPrincipal {
@@ -220,12 +297,22 @@ pub async fn list_principals(
     caller: Caller,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<PrincipalRow>>> {
-    ops(&state, &caller, Action::PrincipalManage, ResourceKind::Principal, "*")?;
-    Ok(Json(Paged::from(state.store.list_principals(&q.page()?).await?)))
+    ops(
+        &state,
+        &caller,
+        Action::PrincipalManage,
+        ResourceKind::Principal,
+        "*",
+    )?;
+    Ok(Json(Paged::from(
+        state.store.list_principals(&q.page()?).await?,
+    )))
 }
 
 fn principal_path(id: &str) -> ApiResult<PrincipalId> {
-    id.parse().map_err(|e: portorium_kernel::KernelError| ApiError::field(ErrorCode::InvalidPath, "path:id", e.to_string()))
+    id.parse().map_err(|e: portorium_kernel::KernelError| {
+        ApiError::field(ErrorCode::InvalidPath, "path:id", e.to_string())
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/principals/{id}", tag = "principals",
@@ -237,7 +324,13 @@ pub async fn get_principal(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<PrincipalRow>> {
     let id = principal_path(&id)?;
-    ops(&state, &caller, Action::PrincipalManage, ResourceKind::Principal, &id.to_string())?;
+    ops(
+        &state,
+        &caller,
+        Action::PrincipalManage,
+        ResourceKind::Principal,
+        &id.to_string(),
+    )?;
     Ok(Json(state.store.get_principal(&id).await?))
 }
 
@@ -266,7 +359,13 @@ pub async fn issue_token(
     caller: Caller,
     ApiJson(body): ApiJson<IssueToken>,
 ) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
-    ops(&state, &caller, Action::TokenManage, ResourceKind::Token, &body.principal.to_string())?;
+    ops(
+        &state,
+        &caller,
+        Action::TokenManage,
+        ResourceKind::Token,
+        &body.principal.to_string(),
+    )?;
     let ttl = match &body.ttl {
         None => None,
         Some(t) => Some(
@@ -274,7 +373,8 @@ pub async fn issue_token(
                 .map_err(|e| ApiError::field(ErrorCode::InvalidField, "/ttl", e.to_string()))?,
         ),
     };
-    let (token, meta) = crate::auth::issue_token(&state.store, &body.principal, ttl, body.label.as_deref()).await?;
+    let (token, meta) =
+        crate::auth::issue_token(&state.store, &body.principal, ttl, body.label.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(IssuedToken { token, meta })))
 }
 
@@ -285,8 +385,16 @@ pub async fn list_tokens(
     caller: Caller,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<TokenRow>>> {
-    ops(&state, &caller, Action::TokenManage, ResourceKind::Token, "*")?;
-    Ok(Json(Paged::from(state.store.list_tokens(&q.page()?).await?)))
+    ops(
+        &state,
+        &caller,
+        Action::TokenManage,
+        ResourceKind::Token,
+        "*",
+    )?;
+    Ok(Json(Paged::from(
+        state.store.list_tokens(&q.page()?).await?,
+    )))
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", tag = "credentials",
@@ -296,7 +404,13 @@ pub async fn revoke_token(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<TokenRow>> {
-    ops(&state, &caller, Action::TokenManage, ResourceKind::Token, &id)?;
+    ops(
+        &state,
+        &caller,
+        Action::TokenManage,
+        ResourceKind::Token,
+        &id,
+    )?;
     let row = state.store.revoke_token(&id).await?;
     state.tokens.forget_token(&id);
     Ok(Json(row))
@@ -312,7 +426,13 @@ pub struct AuditKey {
 
 #[utoipa::path(get, path = "/api/v1/audit/public-key", tag = "audit", responses((status = 200, body = AuditKey)))]
 pub async fn audit_key(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<AuditKey>> {
-    ops(&state, &caller, Action::AuditRead, ResourceKind::AuditLog, "*")?;
+    ops(
+        &state,
+        &caller,
+        Action::AuditRead,
+        ResourceKind::AuditLog,
+        "*",
+    )?;
     let signer = state.audit.signer();
     Ok(Json(AuditKey {
         origin: state.audit.origin().to_owned(),
@@ -354,8 +474,17 @@ impl From<SignedCheckpoint> for CheckpointView {
 
 #[utoipa::path(get, path = "/api/v1/audit/checkpoints/latest", tag = "audit",
     responses((status = 200, body = CheckpointView), (status = 404, body = Problem)))]
-pub async fn latest_checkpoint(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<CheckpointView>> {
-    ops(&state, &caller, Action::AuditRead, ResourceKind::AuditLog, "*")?;
+pub async fn latest_checkpoint(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<CheckpointView>> {
+    ops(
+        &state,
+        &caller,
+        Action::AuditRead,
+        ResourceKind::AuditLog,
+        "*",
+    )?;
     let cp = state
         .audit
         .latest_checkpoint()
@@ -366,8 +495,17 @@ pub async fn latest_checkpoint(State(state): State<AppState>, caller: Caller) ->
 
 #[utoipa::path(post, path = "/api/v1/audit/checkpoints", tag = "audit",
     responses((status = 201, body = CheckpointView), (status = 404, body = Problem)))]
-pub async fn sign_checkpoint(State(state): State<AppState>, caller: Caller) -> ApiResult<(StatusCode, Json<CheckpointView>)> {
-    ops(&state, &caller, Action::AuditRead, ResourceKind::AuditLog, "*")?;
+pub async fn sign_checkpoint(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<(StatusCode, Json<CheckpointView>)> {
+    ops(
+        &state,
+        &caller,
+        Action::AuditRead,
+        ResourceKind::AuditLog,
+        "*",
+    )?;
     let cp = state
         .audit
         .checkpoint()
@@ -383,9 +521,18 @@ pub async fn list_checkpoints(
     caller: Caller,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<CheckpointView>>> {
-    ops(&state, &caller, Action::AuditRead, ResourceKind::AuditLog, "*")?;
+    ops(
+        &state,
+        &caller,
+        Action::AuditRead,
+        ResourceKind::AuditLog,
+        "*",
+    )?;
     let (items, next) = state.audit.checkpoints(&q.page()?).await?;
-    Ok(Json(Paged::from((items.into_iter().map(Into::into).collect(), next))))
+    Ok(Json(Paged::from((
+        items.into_iter().map(Into::into).collect(),
+        next,
+    ))))
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/entries", tag = "audit", params(PageQuery),
@@ -395,8 +542,16 @@ pub async fn list_entries(
     caller: Caller,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<AuditEntry>>> {
-    ops(&state, &caller, Action::AuditRead, ResourceKind::AuditLog, "*")?;
-    Ok(Json(Paged::from(state.audit.entries(None, &q.page()?).await?)))
+    ops(
+        &state,
+        &caller,
+        Action::AuditRead,
+        ResourceKind::AuditLog,
+        "*",
+    )?;
+    Ok(Json(Paged::from(
+        state.audit.entries(None, &q.page()?).await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/entries/{seq}", tag = "audit",
@@ -406,7 +561,13 @@ pub async fn get_entry(
     caller: Caller,
     ApiPath(seq): ApiPath<u64>,
 ) -> ApiResult<Json<AuditEntry>> {
-    ops(&state, &caller, Action::AuditRead, ResourceKind::AuditLog, &seq.to_string())?;
+    ops(
+        &state,
+        &caller,
+        Action::AuditRead,
+        ResourceKind::AuditLog,
+        &seq.to_string(),
+    )?;
     Ok(Json(state.audit.entry(seq).await?))
 }
 
@@ -426,7 +587,13 @@ pub async fn inclusion_proof(
     caller: Caller,
     ApiQuery(q): ApiQuery<InclusionQuery>,
 ) -> ApiResult<Json<ProofBundle>> {
-    ops(&state, &caller, Action::AuditRead, ResourceKind::AuditLog, "*")?;
+    ops(
+        &state,
+        &caller,
+        Action::AuditRead,
+        ResourceKind::AuditLog,
+        "*",
+    )?;
     Ok(Json(state.audit.inclusion_proof(q.seq, q.tree_size).await?))
 }
 
@@ -446,7 +613,12 @@ pub async fn consistency_proof(
     caller: Caller,
     ApiQuery(q): ApiQuery<ConsistencyQuery>,
 ) -> ApiResult<Json<ProofBundle>> {
-    ops(&state, &caller, Action::AuditRead, ResourceKind::AuditLog, "*")?;
+    ops(
+        &state,
+        &caller,
+        Action::AuditRead,
+        ResourceKind::AuditLog,
+        "*",
+    )?;
     Ok(Json(state.audit.consistency_proof(q.from, q.to).await?))
 }
-

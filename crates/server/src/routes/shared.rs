@@ -53,7 +53,11 @@ pub async fn list_offices(
     caller: Caller,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<OfficeRow>>> {
-    state.authorize(&caller, Action::TenantRead, &own_tenant_resource(&caller, ResourceKind::Office, "*"))?;
+    state.authorize(
+        &caller,
+        Action::TenantRead,
+        &own_tenant_resource(&caller, ResourceKind::Office, "*"),
+    )?;
     let view = state.store.scoped(caller.scope());
     Ok(Json(Paged::from(view.list_offices(&q.page()?).await?)))
 }
@@ -67,9 +71,16 @@ pub async fn get_office(
 ) -> ApiResult<Json<OfficeRow>> {
     let reference: OfficeRef = reference
         .parse()
-        .map_err(|e: portorium_kernel::KernelError| ApiError::field(ErrorCode::InvalidPath, "path:reference", e.to_string()))?;
-    let office = state.store.scoped(caller.scope()).get_office(&reference).await?;
-    let res = Resource::new(ResourceKind::Office, reference.as_str()).in_tenant(office.tenant.clone());
+        .map_err(|e: portorium_kernel::KernelError| {
+            ApiError::field(ErrorCode::InvalidPath, "path:reference", e.to_string())
+        })?;
+    let office = state
+        .store
+        .scoped(caller.scope())
+        .get_office(&reference)
+        .await?;
+    let res =
+        Resource::new(ResourceKind::Office, reference.as_str()).in_tenant(office.tenant.clone());
     state.authorize(&caller, Action::TenantRead, &res)?;
     Ok(Json(office))
 }
@@ -90,12 +101,20 @@ pub async fn register_trader(
     caller: Caller,
     ApiJson(body): ApiJson<RegisterTrader>,
 ) -> ApiResult<(StatusCode, Json<TraderRow>)> {
-    let tenant = body.eori.country().parse().map_err(|e: portorium_kernel::KernelError| {
-        ApiError::field(ErrorCode::InvalidField, "/eori", e.to_string())
-    })?;
+    let tenant = body
+        .eori
+        .country()
+        .parse()
+        .map_err(|e: portorium_kernel::KernelError| {
+            ApiError::field(ErrorCode::InvalidField, "/eori", e.to_string())
+        })?;
     let res = Resource::new(ResourceKind::TraderRecord, body.eori.as_str()).in_tenant(tenant);
     state.authorize(&caller, Action::TraderRegister, &res)?;
-    let t = state.store.scoped(caller.scope()).register_trader(&body.eori, &body.name).await?;
+    let t = state
+        .store
+        .scoped(caller.scope())
+        .register_trader(&body.eori, &body.name)
+        .await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -106,8 +125,18 @@ pub async fn list_traders(
     caller: Caller,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<TraderRow>>> {
-    state.authorize(&caller, Action::TraderRead, &own_tenant_resource(&caller, ResourceKind::TraderRecord, "*"))?;
-    Ok(Json(Paged::from(state.store.scoped(caller.scope()).list_traders(&q.page()?).await?)))
+    state.authorize(
+        &caller,
+        Action::TraderRead,
+        &own_tenant_resource(&caller, ResourceKind::TraderRecord, "*"),
+    )?;
+    Ok(Json(Paged::from(
+        state
+            .store
+            .scoped(caller.scope())
+            .list_traders(&q.page()?)
+            .await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/traders/{eori}", tag = "traders",
@@ -117,9 +146,9 @@ pub async fn get_trader(
     caller: Caller,
     ApiPath(eori): ApiPath<String>,
 ) -> ApiResult<Json<TraderRow>> {
-    let eori: Eori = eori
-        .parse()
-        .map_err(|e: portorium_kernel::KernelError| ApiError::field(ErrorCode::InvalidPath, "path:eori", e.to_string()))?;
+    let eori: Eori = eori.parse().map_err(|e: portorium_kernel::KernelError| {
+        ApiError::field(ErrorCode::InvalidPath, "path:eori", e.to_string())
+    })?;
     let t = state.store.scoped(caller.scope()).get_trader(&eori).await?;
     let res = Resource::new(ResourceKind::TraderRecord, eori.as_str())
         .in_tenant(t.registered_by.clone())
@@ -146,7 +175,8 @@ pub async fn send_message(
     caller: Caller,
     ApiJson(body): ApiJson<SendMessage>,
 ) -> ApiResult<(StatusCode, Json<MessageRow>)> {
-    let res = own_tenant_resource(&caller, ResourceKind::Message, "new").addressed_to(body.addressee.clone());
+    let res = own_tenant_resource(&caller, ResourceKind::Message, "new")
+        .addressed_to(body.addressee.clone());
     state.authorize(&caller, Action::MessageSend, &res)?;
     let m = state
         .store
@@ -175,7 +205,13 @@ pub async fn list_messages(
         res = res.addressed_to(a);
     }
     state.authorize(&caller, Action::MessageRead, &res)?;
-    Ok(Json(Paged::from(state.store.scoped(caller.scope()).list_messages(&q.page()?).await?)))
+    Ok(Json(Paged::from(
+        state
+            .store
+            .scoped(caller.scope())
+            .list_messages(&q.page()?)
+            .await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "messages",
@@ -200,9 +236,15 @@ pub async fn security_audit_entries(
     caller: Caller,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<AuditEntry>>> {
-    state.authorize(&caller, Action::AuditRead, &own_tenant_resource(&caller, ResourceKind::AuditLog, "*"))?;
+    state.authorize(
+        &caller,
+        Action::AuditRead,
+        &own_tenant_resource(&caller, ResourceKind::AuditLog, "*"),
+    )?;
     let view = state.store.scoped(caller.scope());
-    Ok(Json(Paged::from(view.audit_entries(&state.audit, &q.page()?).await?)))
+    Ok(Json(Paged::from(
+        view.audit_entries(&state.audit, &q.page()?).await?,
+    )))
 }
 
 /// An administration as shown to the public.

@@ -1,0 +1,383 @@
+//! The portal in a real browser: headless Chromium driven through chromedriver (WebDriver).
+//!
+//! Needs `/usr/bin/chromedriver` and `/usr/bin/chromium` (Debian/Ubuntu packages `chromium` and
+//! `chromium-driver`; override with `CHROMEDRIVER` and `CHROME_BIN`). Without chromedriver every
+//! test prints `SKIPPED: chromedriver not installed` and passes.
+//!
+//! Each test gets its own chromedriver, browser profile and server: cookies are per host, not
+//! per port, so one browser logged in on two loopback gateways would mix their sessions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use portorium_kernel::Circle;
+use portorium_server::testing::TestServer;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(10);
+const PASSWORD: &str = "portorium-demo";
+const LOGIN_FAILED: &str = "The principal id or password is not correct";
+
+/// One browser at a time: several headless Chromiums at once make slow CI machines flaky.
+static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn chromedriver_path() -> PathBuf {
+    std::env::var_os("CHROMEDRIVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"))
+}
+
+fn chrome_path() -> String {
+    std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+/// chromedriver (and the browser it starts, in the same process group), killed on drop, also
+/// when the test fails.
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A browser session, or `None` (after saying so) when chromedriver is not installed.
+async fn browser() -> Option<(Driver, Client)> {
+    let driver_bin = chromedriver_path();
+    if !driver_bin.exists() {
+        // Written to the real stderr, not the captured one, so it shows in every test run.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: chromedriver not installed ({} is missing)",
+            driver_bin.display()
+        );
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new(&driver_bin)
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start chromedriver");
+    let driver = Driver {
+        child,
+        port,
+        _profile: tempfile::tempdir().expect("profile dir"),
+    };
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let start = Instant::now();
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        assert!(
+            start.elapsed() < WAIT,
+            "chromedriver did not start listening on {addr}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let profile = driver._profile.path().display().to_string();
+    let mut caps = serde_json::Map::new();
+    let options = serde_json::json!({
+            "binary": chrome_path(),
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1280,900",
+                format!("--user-data-dir={profile}"),
+            ]
+    });
+    caps.insert("goog:chromeOptions".into(), options);
+    let connect = async {
+        ClientBuilder::rustls()
+            .expect("rustls connector")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .expect("WebDriver session")
+    };
+    let client = tokio::time::timeout(Duration::from_secs(30), connect)
+        .await
+        .expect("the browser started within 30 s");
+    Some((driver, client))
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no `{css}` on the page within {WAIT:?}: {e}"))
+        .text()
+        .await
+        .expect("element text")
+}
+
+async fn path(c: &Client) -> String {
+    c.current_url()
+        .await
+        .expect("current url")
+        .path()
+        .to_owned()
+}
+
+/// Fill in and submit the login form of the gateway at `base`.
+async fn log_in(c: &Client, base: &str, principal: &str, password: &str) {
+    c.goto(&format!("{base}/login"))
+        .await
+        .expect("open the login page");
+    let field = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("principal"))
+        .await
+        .expect("principal field");
+    field.clear().await.expect("clear");
+    field.send_keys(principal).await.expect("type principal");
+    c.find(Locator::Id("password"))
+        .await
+        .expect("password field")
+        .send_keys(password)
+        .await
+        .expect("type password");
+    c.find(Locator::Id("login"))
+        .await
+        .expect("login button")
+        .click()
+        .await
+        .expect("submit");
+}
+
+fn screenshot_path() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")));
+    target.join("portal-home.png")
+}
+
+#[tokio::test]
+async fn trader_logs_in_and_sees_own_home() {
+    let _one = BROWSER.lock().await;
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let server = TestServer::sqlite().await;
+    let base = server.url(Circle::Trader);
+
+    // `/` sends an anonymous visitor to the login page.
+    c.goto(&format!("{base}/")).await.unwrap();
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("login"))
+        .await
+        .unwrap();
+    assert_eq!(path(&c).await, "/login");
+
+    log_in(&c, &base, "trader:NL000000001", PASSWORD).await;
+    let trader = text_of(&c, "#trader").await;
+    assert!(trader.contains("Holland Imports BV"), "{trader}");
+    assert!(trader.contains("NL000000001"), "{trader}");
+    assert_eq!(path(&c).await, "/home");
+    assert_eq!(
+        text_of(&c, "[data-testid=user-id]").await,
+        "trader:NL000000001"
+    );
+    assert_eq!(text_of(&c, "[data-testid=kind]").await, "Trader");
+    let source = c.source().await.unwrap();
+    assert!(
+        !source.contains("Hanse Handel GmbH"),
+        "another trader is shown"
+    );
+    assert!(
+        !source.contains("Rotterdam Maasvlakte"),
+        "a trader sees no offices"
+    );
+
+    // htmx: "Refresh" replaces the messages panel with the fragment from /home/messages.
+    c.execute(
+        "document.getElementById('messages').innerHTML = '<p id=\"stale\">stale</p>';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Id("refresh-messages"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#messages [aria-live]"))
+        .await
+        .expect("the refreshed messages fragment");
+    assert!(c.find_all(Locator::Id("stale")).await.unwrap().is_empty());
+
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn officer_sees_own_administrations_offices_only() {
+    let _one = BROWSER.lock().await;
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let server = TestServer::sqlite().await;
+    let base = server.url(Circle::Administration);
+
+    log_in(&c, &base, "officer:NL/jdevries", PASSWORD).await;
+    let offices = text_of(&c, "#offices").await;
+    assert!(offices.contains("Rotterdam Maasvlakte"), "{offices}");
+    assert!(offices.contains("Schiphol Cargo"), "{offices}");
+    assert!(!offices.contains("Hamburg Waltershof"), "{offices}");
+    assert!(
+        !c.source().await.unwrap().contains("Frankfurt am Main"),
+        "a DE office leaked"
+    );
+    assert_eq!(text_of(&c, "[data-testid=user-name]").await, "Jan de Vries");
+    assert_eq!(text_of(&c, "[data-testid=kind]").await, "Customs officer");
+    assert!(text_of(&c, "#tenant").await.contains("Netherlands Customs"));
+
+    let png = c.screenshot().await.unwrap();
+    let out = screenshot_path();
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    std::fs::write(&out, png).unwrap();
+
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn wrong_password_shows_generic_error() {
+    let _one = BROWSER.lock().await;
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let server = TestServer::sqlite().await;
+    let base = server.url(Circle::Trader);
+
+    log_in(&c, &base, "trader:NL000000001", "not-the-password").await;
+    let error = text_of(&c, "#login-error").await;
+    assert!(error.starts_with(LOGIN_FAILED), "{error}");
+    assert_eq!(path(&c).await, "/login");
+    // The principal is kept; the password is not.
+    let principal = c.find(Locator::Id("principal")).await.unwrap();
+    assert_eq!(
+        principal.prop("value").await.unwrap().as_deref(),
+        Some("trader:NL000000001")
+    );
+    let password = c.find(Locator::Id("password")).await.unwrap();
+    assert_eq!(password.prop("value").await.unwrap().as_deref(), Some(""));
+
+    // An unknown principal gets exactly the same answer.
+    log_in(&c, &base, "trader:NL999999999", PASSWORD).await;
+    assert_eq!(text_of(&c, "#login-error").await, error);
+
+    // Still not logged in.
+    c.goto(&format!("{base}/home")).await.unwrap();
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("login"))
+        .await
+        .unwrap();
+    assert_eq!(path(&c).await, "/login");
+
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn officer_cannot_log_in_on_the_trader_gateway() {
+    let _one = BROWSER.lock().await;
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let server = TestServer::sqlite().await;
+    let base = server.url(Circle::Trader);
+
+    log_in(&c, &base, "officer:NL/jdevries", PASSWORD).await;
+    let error = text_of(&c, "#login-error").await;
+    assert!(error.starts_with(LOGIN_FAILED), "{error}");
+    assert_eq!(path(&c).await, "/login");
+    assert!(c.find_all(Locator::Id("logout")).await.unwrap().is_empty());
+
+    // And a trader cannot log in on the administration gateway.
+    log_in(
+        &c,
+        &server.url(Circle::Administration),
+        "trader:NL000000001",
+        PASSWORD,
+    )
+    .await;
+    assert!(text_of(&c, "#login-error").await.starts_with(LOGIN_FAILED));
+
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn logout_returns_to_the_login_page() {
+    let _one = BROWSER.lock().await;
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let server = TestServer::sqlite().await;
+    let base = server.url(Circle::Administration);
+
+    log_in(&c, &base, "security:NL/kvisser", PASSWORD).await;
+    // A security officer's home shows the audit trail of its administration.
+    text_of(&c, "#audit-h").await;
+    assert_eq!(text_of(&c, "[data-testid=kind]").await, "Security officer");
+
+    c.find(Locator::Id("logout"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("login"))
+        .await
+        .unwrap();
+    assert_eq!(path(&c).await, "/login");
+
+    // The session is gone: /home sends the browser back to the login page.
+    c.goto(&format!("{base}/home")).await.unwrap();
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("login"))
+        .await
+        .unwrap();
+    assert_eq!(path(&c).await, "/login");
+
+    c.close().await.unwrap();
+}

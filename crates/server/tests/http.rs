@@ -1,0 +1,968 @@
+//! End-to-end HTTP tests against a real server (SQLite, and PostgreSQL when
+//! `TEST_DATABASE_URL` is set). The circle-of-trust matrix is generated from the route table.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use portorium_kernel::Circle;
+use portorium_server::routes::Access;
+use portorium_server::testing::TestServer;
+use serde_json::{json, Value};
+
+struct Resp {
+    status: u16,
+    headers: hyper::HeaderMap,
+    body: Value,
+    text: String,
+}
+
+async fn call(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Resp {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut b = hyper::Request::builder().method(method).uri(url);
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    if body.is_some() {
+        b = b.header("content-type", "application/json");
+    }
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let req = b
+        .body(Full::new(Bytes::from(body.unwrap_or("").to_owned())))
+        .unwrap();
+    let resp = client.request(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Resp {
+        status,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+    }
+}
+
+/// A concrete path for a route pattern.
+fn concrete(path: &str) -> String {
+    path.replace("{code}", "NL")
+        .replace("{id}", "x")
+        .replace("{seq}", "0")
+        .replace("{reference}", "NL000396")
+        .replace("{eori}", "NL000000001")
+        .replace("{name}", "htmx.min.js")
+}
+
+/// One demo credential per circle.
+fn credentials(s: &TestServer) -> Vec<(Circle, String)> {
+    vec![
+        (Circle::Trader, s.token("trader:NL000000001")),
+        (Circle::Administration, s.token("officer:NL/jdevries")),
+        (Circle::Administration, s.token("agency:NL/NVWA/pbakker")),
+        (Circle::Administration, s.token("security:central/lmartin")),
+        (Circle::Operations, s.token("operator:admin")),
+    ]
+}
+
+#[tokio::test]
+async fn circle_of_trust_matrix_from_the_route_table() {
+    let table = portorium_server::route_table();
+    assert!(table.len() > 30, "route table has {} routes", table.len());
+    for s in TestServer::all().await {
+        let creds = credentials(&s);
+        let mut checked = 0;
+        for r in &table {
+            let url = format!("{}{}", s.url(r.circle), concrete(r.path));
+            let body = (r.method == "POST").then_some("{}");
+            // 1. A credential of another circle is refused on this route.
+            for (circle, token) in creds.iter().filter(|(c, _)| *c != r.circle) {
+                let resp = call(r.method, &url, Some(token), body, &[]).await;
+                assert!(
+                    resp.status == 401 || resp.status == 403,
+                    "[{}] {} {} with a {circle} credential gave {}",
+                    s.db_label,
+                    r.method,
+                    r.path,
+                    resp.status
+                );
+                assert_eq!(resp.body["code"], "wrong_circle", "{} {}", r.method, r.path);
+                checked += 1;
+            }
+            // 2. An invalid credential is refused with 401.
+            let resp = call(
+                r.method,
+                &url,
+                Some("ptk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+                body,
+                &[],
+            )
+            .await;
+            assert_eq!(
+                resp.status, 401,
+                "{} {} with a forged token",
+                r.method, r.path
+            );
+            // 3. Without a credential, protected routes answer 401.
+            if r.access == Access::Authenticated {
+                let resp = call(r.method, &url, None, body, &[]).await;
+                assert_eq!(resp.status, 401, "{} {} anonymously", r.method, r.path);
+                if r.api {
+                    assert_eq!(resp.headers["content-type"], "application/problem+json");
+                }
+            }
+            // 4. The route exists only on its own circle: other gateways do not serve it.
+            for other in Circle::ALL.into_iter().filter(|c| *c != r.circle) {
+                let also_there = table
+                    .iter()
+                    .any(|o| o.circle == other && o.path == r.path && o.method == r.method);
+                if also_there {
+                    continue;
+                }
+                let token = creds
+                    .iter()
+                    .find(|(c, _)| *c == other)
+                    .map(|(_, t)| t.as_str());
+                let url = format!("{}{}", s.url(other), concrete(r.path));
+                let resp = call(r.method, &url, token, body, &[]).await;
+                assert!(
+                    resp.status == 404 || resp.status == 405,
+                    "{} {} reached on the {other} gateway: {}",
+                    r.method,
+                    r.path,
+                    resp.status
+                );
+            }
+        }
+        assert!(checked > 100);
+    }
+}
+
+#[tokio::test]
+async fn every_api_route_is_in_the_openapi_document() {
+    let s = TestServer::sqlite().await;
+    for circle in Circle::ALL {
+        let spec = call(
+            "GET",
+            &format!("{}/openapi.json", s.url(circle)),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(spec.status, 200);
+        assert!(spec.body["openapi"].as_str().unwrap().starts_with("3.1"));
+        for r in portorium_server::route_table()
+            .iter()
+            .filter(|r| r.circle == circle && r.api)
+        {
+            let op = &spec.body["paths"][r.path][r.method.to_lowercase()];
+            assert!(
+                op.is_object(),
+                "{} {} missing from the {circle} OpenAPI document",
+                r.method,
+                r.path
+            );
+        }
+        let docs = call("GET", &format!("{}/docs/", s.url(circle)), None, None, &[]).await;
+        assert_eq!(docs.status, 200, "interactive docs on {circle}");
+        assert!(docs.text.contains("swagger"), "swagger ui is served");
+    }
+}
+
+#[tokio::test]
+async fn tenant_isolation_matrix() {
+    for s in TestServer::all().await {
+        let admin = s.url(Circle::Administration);
+        let trader = s.url(Circle::Trader);
+        let nl = s.token("officer:NL/jdevries");
+        let de = s.token("officer:DE/mmueller");
+        let agency = s.token("agency:NL/NVWA/pbakker");
+        let t_nl = s.token("trader:NL000000001");
+        let t_de = s.token("trader:DE000000002");
+        // Officers see their own administration's offices only.
+        let r = call(
+            "GET",
+            &format!("{admin}/api/v1/offices"),
+            Some(&nl),
+            None,
+            &[],
+        )
+        .await;
+        let refs: Vec<&str> = r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["reference"].as_str().unwrap())
+            .collect();
+        assert!(
+            refs.iter().all(|r| r.starts_with("NL")) && !refs.is_empty(),
+            "{refs:?}"
+        );
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{admin}/api/v1/offices/DE004058"),
+                Some(&nl),
+                None,
+                &[]
+            )
+            .await
+            .status,
+            404
+        );
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{admin}/api/v1/offices/DE004058"),
+                Some(&de),
+                None,
+                &[]
+            )
+            .await
+            .status,
+            200
+        );
+        // Officers cannot read or change another administration's traders.
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{admin}/api/v1/traders/DE000000002"),
+                Some(&nl),
+                None,
+                &[]
+            )
+            .await
+            .status,
+            404
+        );
+        let r = call(
+            "POST",
+            &format!("{admin}/api/v1/traders"),
+            Some(&nl),
+            Some(r#"{"eori":"DE123456","name":"X"}"#),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        let r = call(
+            "POST",
+            &format!("{admin}/api/v1/traders"),
+            Some(&nl),
+            Some(r#"{"eori":"NL123456","name":"Nieuw BV"}"#),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        // A message from NL to its trader and to its agency.
+        let m1 = call(
+            "POST",
+            &format!("{admin}/api/v1/messages"),
+            Some(&nl),
+            Some(
+                r#"{"addressee":"trader:NL000000001","subject":"Invoice","body":"Please send it"}"#,
+            ),
+            &[],
+        )
+        .await;
+        assert_eq!(m1.status, 201, "{}", m1.text);
+        let m2 = call(
+            "POST",
+            &format!("{admin}/api/v1/messages"),
+            Some(&nl),
+            Some(r#"{"addressee":"agency:NL/NVWA","subject":"Sample","body":"Take a sample"}"#),
+            &[],
+        )
+        .await;
+        assert_eq!(m2.status, 201);
+        let id1 = m1.body["id"].as_str().unwrap();
+        let id2 = m2.body["id"].as_str().unwrap();
+        // DE cannot message NL's trader; an agency cannot send.
+        assert_ne!(
+            call(
+                "POST",
+                &format!("{admin}/api/v1/messages"),
+                Some(&de),
+                Some(r#"{"addressee":"trader:NL000000001","subject":"x","body":"x"}"#),
+                &[]
+            )
+            .await
+            .status,
+            201
+        );
+        assert_eq!(
+            call(
+                "POST",
+                &format!("{admin}/api/v1/messages"),
+                Some(&agency),
+                Some(r#"{"addressee":"trader:NL000000001","subject":"x","body":"x"}"#),
+                &[]
+            )
+            .await
+            .status,
+            403
+        );
+        // Each sees only its own.
+        let ids = |v: &Value| -> Vec<String> {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            ids(&call(
+                "GET",
+                &format!("{trader}/api/v1/messages"),
+                Some(&t_nl),
+                None,
+                &[]
+            )
+            .await
+            .body),
+            vec![id1.to_owned()]
+        );
+        assert!(ids(&call(
+            "GET",
+            &format!("{trader}/api/v1/messages"),
+            Some(&t_de),
+            None,
+            &[]
+        )
+        .await
+        .body)
+        .is_empty());
+        assert_eq!(
+            ids(&call(
+                "GET",
+                &format!("{admin}/api/v1/messages"),
+                Some(&agency),
+                None,
+                &[]
+            )
+            .await
+            .body),
+            vec![id2.to_owned()]
+        );
+        assert!(ids(&call(
+            "GET",
+            &format!("{admin}/api/v1/messages"),
+            Some(&de),
+            None,
+            &[]
+        )
+        .await
+        .body)
+        .is_empty());
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{trader}/api/v1/messages/{id1}"),
+                Some(&t_de),
+                None,
+                &[]
+            )
+            .await
+            .status,
+            404
+        );
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{admin}/api/v1/messages/{id1}"),
+                Some(&agency),
+                None,
+                &[]
+            )
+            .await
+            .status,
+            404
+        );
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{admin}/api/v1/messages/{id1}"),
+                Some(&de),
+                None,
+                &[]
+            )
+            .await
+            .status,
+            404
+        );
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{trader}/api/v1/messages/{id1}"),
+                Some(&t_nl),
+                None,
+                &[]
+            )
+            .await
+            .status,
+            200
+        );
+        // A trader sees only its own registry record.
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{trader}/api/v1/traders/NL000000001"),
+                Some(&t_nl),
+                None,
+                &[]
+            )
+            .await
+            .status,
+            200
+        );
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{trader}/api/v1/traders/DE000000002"),
+                Some(&t_nl),
+                None,
+                &[]
+            )
+            .await
+            .status,
+            404
+        );
+        // Security officers: a NISO reads its own administration's audit trail; the LISO all.
+        let niso = call(
+            "GET",
+            &format!("{admin}/api/v1/security/audit-entries"),
+            Some(&s.token("security:NL/kvisser")),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(niso.status, 200);
+        assert!(niso.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["tenant"] == "NL"));
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{admin}/api/v1/security/audit-entries"),
+                Some(&nl),
+                None,
+                &[]
+            )
+            .await
+            .status,
+            403
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_problem_json_never_500() {
+    let s = TestServer::sqlite().await;
+    let ops = s.url(Circle::Operations);
+    let op = s.token("operator:admin");
+    let cases: &[(&str, &str, u16, &str, Option<&str>)] = &[
+        (
+            r#"{"code":"BE","name":"Belgium","currency":"EUR","colour":"red"}"#,
+            "unknown_field",
+            400,
+            "",
+            Some("/colour"),
+        ),
+        (
+            r#"{"code":"BE","name":"Belgium"}"#,
+            "missing_field",
+            400,
+            "",
+            Some("/currency"),
+        ),
+        (
+            r#"{"code":"ZZ","name":"Nowhere","currency":"EUR"}"#,
+            "invalid_field",
+            400,
+            "",
+            Some("/code"),
+        ),
+        (
+            r#"{"code":"BE","name":"Belgium","currency":"EURO"}"#,
+            "invalid_field",
+            400,
+            "",
+            Some("/currency"),
+        ),
+        (r#"{"code":"BE","name":"#, "malformed_body", 400, "", None),
+        (r#"[1,2,3]"#, "invalid_field", 400, "", None),
+        (
+            r#"{"code":"NL","name":"Again","currency":"EUR"}"#,
+            "conflict",
+            409,
+            "",
+            None,
+        ),
+    ];
+    for (body, code, status, _, pointer) in cases {
+        let r = call(
+            "POST",
+            &format!("{ops}/api/v1/tenants"),
+            Some(&op),
+            Some(body),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, *status, "{body}: {}", r.text);
+        assert_eq!(r.body["code"], *code, "{body}: {}", r.text);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+        if let Some(p) = pointer {
+            assert_eq!(r.body["errors"][0]["pointer"], *p, "{body}: {}", r.text);
+        }
+    }
+    // Wrong media type, oversized body, bad query and path parameters, unknown route.
+    let client = call(
+        "POST",
+        &format!("{ops}/api/v1/tenants"),
+        Some(&op),
+        None,
+        &[("content-type", "text/plain")],
+    )
+    .await;
+    assert_eq!(client.status, 415);
+    let big = format!(
+        r#"{{"code":"BE","name":"{}","currency":"EUR"}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let r = call(
+        "POST",
+        &format!("{ops}/api/v1/tenants"),
+        Some(&op),
+        Some(&big),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.body["code"], "payload_too_large");
+    let r = call(
+        "GET",
+        &format!("{ops}/api/v1/tenants?limit=0"),
+        Some(&op),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["errors"][0]["pointer"].as_str()),
+        (400, Some("query:limit"))
+    );
+    let r = call(
+        "GET",
+        &format!("{ops}/api/v1/tenants?limit=abc"),
+        Some(&op),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let r = call(
+        "GET",
+        &format!("{ops}/api/v1/tenants?cursor=%%%"),
+        Some(&op),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let r = call(
+        "GET",
+        &format!("{ops}/api/v1/tenants/nl"),
+        Some(&op),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (400, Some("invalid_path"))
+    );
+    let r = call(
+        "GET",
+        &format!("{ops}/api/v1/audit/entries/abc"),
+        Some(&op),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let r = call("GET", &format!("{ops}/nope"), Some(&op), None, &[]).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (404, Some("route_not_found"))
+    );
+    let r = call(
+        "DELETE",
+        &format!("{ops}/api/v1/tenants"),
+        Some(&op),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 405);
+    // Garbage into every POST route: never a 5xx.
+    let garbage = [
+        "",
+        "null",
+        "{",
+        "\"x\"",
+        "{\"a\":{\"b\":[1,{}]}}",
+        "{\"id\":\"officer:NL/\",\"display_name\":\"\"}",
+        "\u{0}\u{1}",
+    ];
+    for r in portorium_server::route_table()
+        .iter()
+        .filter(|r| r.method == "POST")
+    {
+        let token = credentials(&s)
+            .into_iter()
+            .find(|(c, _)| *c == r.circle)
+            .map(|(_, t)| t);
+        for g in garbage {
+            let resp = call(
+                "POST",
+                &format!("{}{}", s.url(r.circle), concrete(r.path)),
+                token.as_deref(),
+                Some(g),
+                &[],
+            )
+            .await;
+            assert!(
+                resp.status < 500,
+                "POST {} with {g:?} gave {}: {}",
+                r.path,
+                resp.status,
+                resp.text
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn idempotency_keys_etags_and_pagination() {
+    for s in TestServer::all().await {
+        let ops = s.url(Circle::Operations);
+        let op = s.token("operator:admin");
+        let body = r#"{"code":"BE","name":"Belgium","currency":"EUR"}"#;
+        let key = [("idempotency-key", "create-be-1")];
+        let a = call(
+            "POST",
+            &format!("{ops}/api/v1/tenants"),
+            Some(&op),
+            Some(body),
+            &key,
+        )
+        .await;
+        assert_eq!(a.status, 201, "{}", a.text);
+        let b = call(
+            "POST",
+            &format!("{ops}/api/v1/tenants"),
+            Some(&op),
+            Some(body),
+            &key,
+        )
+        .await;
+        assert_eq!(b.status, 201, "replayed, not a conflict: {}", b.text);
+        assert_eq!(b.body, a.body);
+        assert_eq!(b.headers["idempotent-replayed"], "true");
+        let other = r#"{"code":"LU","name":"Luxembourg","currency":"EUR"}"#;
+        let c = call(
+            "POST",
+            &format!("{ops}/api/v1/tenants"),
+            Some(&op),
+            Some(other),
+            &key,
+        )
+        .await;
+        assert_eq!(
+            (c.status, c.body["code"].as_str()),
+            (422, Some("idempotency_key_mismatch"))
+        );
+        // ETag and conditional GET.
+        let g = call(
+            "GET",
+            &format!("{ops}/api/v1/tenants/BE"),
+            Some(&op),
+            None,
+            &[],
+        )
+        .await;
+        let etag = g.headers["etag"].to_str().unwrap().to_owned();
+        let h = call(
+            "GET",
+            &format!("{ops}/api/v1/tenants/BE"),
+            Some(&op),
+            None,
+            &[("if-none-match", &etag)],
+        )
+        .await;
+        assert_eq!(h.status, 304);
+        // Cursor pagination walks every tenant exactly once.
+        let mut seen = Vec::new();
+        let mut url = format!("{ops}/api/v1/tenants?limit=1");
+        loop {
+            let p = call("GET", &url, Some(&op), None, &[]).await;
+            assert_eq!(p.status, 200);
+            for t in p.body["items"].as_array().unwrap() {
+                seen.push(t["code"].as_str().unwrap().to_owned());
+            }
+            match p.body["next_cursor"].as_str() {
+                Some(c) => url = format!("{ops}/api/v1/tenants?limit=1&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen, vec!["BE", "DE", "NL"]);
+    }
+}
+
+#[tokio::test]
+async fn tokens_audit_and_operations() {
+    for s in TestServer::all().await {
+        let ops = s.url(Circle::Operations);
+        let admin = s.url(Circle::Administration);
+        let op = s.token("operator:admin");
+        // Issue a token through the API; it works on its own circle only, until revoked.
+        let r = call(
+            "POST",
+            &format!("{ops}/api/v1/tokens"),
+            Some(&op),
+            Some(r#"{"principal":"officer:DE/mmueller","ttl":"1h","label":"test"}"#),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let secret = r.body["token"].as_str().unwrap().to_owned();
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        assert_eq!(r.body["circle"], "administration");
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{admin}/api/v1/me"),
+                Some(&secret),
+                None,
+                &[]
+            )
+            .await
+            .status,
+            200
+        );
+        let rv = call(
+            "POST",
+            &format!("{ops}/api/v1/tokens/{id}/revoke"),
+            Some(&op),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(rv.status, 200, "{}", rv.text);
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{admin}/api/v1/me"),
+                Some(&secret),
+                None,
+                &[]
+            )
+            .await
+            .status,
+            401
+        );
+        // A refused access is audited as denied; a token issue as success.
+        let trader_token = s.token("trader:NL000000001");
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{admin}/api/v1/me"),
+                Some(&trader_token),
+                None,
+                &[]
+            )
+            .await
+            .status,
+            403
+        );
+        let cp = call(
+            "POST",
+            &format!("{ops}/api/v1/audit/checkpoints"),
+            Some(&op),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(cp.status, 201, "{}", cp.text);
+        let entries = call(
+            "GET",
+            &format!("{ops}/api/v1/audit/entries?limit=500"),
+            Some(&op),
+            None,
+            &[],
+        )
+        .await;
+        let items = entries.body["items"].as_array().unwrap();
+        assert!(items.iter().any(|e| e["action"] == "POST /api/v1/tokens"
+            && e["outcome"] == "success"
+            && e["principal"] == "operator:admin"));
+        assert!(items.iter().any(|e| e["outcome"] == "denied"
+            && e["principal"] == "trader:NL000000001"
+            && e["circle"] == "administration"));
+        assert!(items.iter().all(|e| e["request_id"].is_string()));
+        // Inclusion proof of the last entry verifies against the signed checkpoint.
+        let size = cp.body["size"].as_u64().unwrap();
+        let proof = call(
+            "GET",
+            &format!(
+                "{ops}/api/v1/audit/proofs/inclusion?seq={}&tree_size={size}",
+                size - 1
+            ),
+            Some(&op),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(proof.status, 200, "{}", proof.text);
+        let hashes: Vec<[u8; 32]> = proof.body["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                hex::decode(h.as_str().unwrap())
+                    .unwrap()
+                    .try_into()
+                    .unwrap()
+            })
+            .collect();
+        let leaf: [u8; 32] = hex::decode(proof.body["leaf_hash"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let root: [u8; 32] = hex::decode(proof.body["root"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert!(portorium_audit::verify_inclusion(
+            &leaf,
+            size - 1,
+            size,
+            &hashes,
+            &root
+        ));
+        let consistency = call(
+            "GET",
+            &format!("{ops}/api/v1/audit/proofs/consistency?from=1&to={size}"),
+            Some(&op),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(consistency.status, 200);
+        // Health, readiness and metrics.
+        assert_eq!(
+            call("GET", &format!("{ops}/health"), None, None, &[])
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            call("GET", &format!("{ops}/ready"), None, None, &[])
+                .await
+                .status,
+            200
+        );
+        let m = call("GET", &format!("{ops}/metrics"), None, None, &[]).await;
+        assert!(
+            m.text.contains("http_requests_total"),
+            "{}",
+            &m.text[..m.text.len().min(500)]
+        );
+        assert!(m.text.contains("http_request_duration_seconds"));
+        assert!(m.headers.contains_key("x-request-id"));
+    }
+}
+
+/// Traders can use a national identity provider's JWT instead of a Portorium token.
+#[tokio::test]
+async fn federated_jwt_from_an_identity_provider() {
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../trust/tests/data");
+    let jwks = std::fs::read_to_string(format!("{data}/idp-jwks.json")).unwrap();
+    let pem = std::fs::read(format!("{data}/idp-ed25519.pem")).unwrap();
+    let other = std::fs::read(format!("{data}/idp-ed25519-other.pem")).unwrap();
+    let config: portorium_trust::ProviderConfig = serde_json::from_value(json!({
+        "issuer": "https://idp.test.example", "audience": "portorium", "kind": "trader",
+        "id_claim": "eori", "jwks_file": "idp-jwks.json"
+    }))
+    .unwrap();
+    let federation =
+        portorium_trust::Federation::new(vec![portorium_trust::IdentityProvider::new(
+            config, &jwks,
+        )
+        .unwrap()]);
+    let s = TestServer::start_on(
+        portorium_store::testing::TestDb::sqlite().unwrap(),
+        federation,
+    )
+    .await;
+    let now = portorium_kernel::Clock::now(&portorium_kernel::SystemClock).timestamp();
+    let jwt = |key: &[u8], eori: &str, exp: i64| {
+        let mut h = Header::new(Algorithm::EdDSA);
+        h.kid = Some("idp-test-1".into());
+        let claims = json!({"iss": "https://idp.test.example", "aud": "portorium", "sub": "u1", "eori": eori, "iat": now, "exp": exp});
+        encode(&h, &claims, &EncodingKey::from_ed_pem(key).unwrap()).unwrap()
+    };
+    let trader = s.url(Circle::Trader);
+    let admin = s.url(Circle::Administration);
+    let good = jwt(&pem, "NL000000001", now + 600);
+    let me = call(
+        "GET",
+        &format!("{trader}/api/v1/me"),
+        Some(&good),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(me.body["principal"]["id"], "trader:NL000000001");
+    // A trader's JWT is refused on the administration gateway.
+    assert_eq!(
+        call("GET", &format!("{admin}/api/v1/me"), Some(&good), None, &[])
+            .await
+            .status,
+        403
+    );
+    // Expired, wrongly signed, or for an unregistered EORI: 401.
+    for bad in [
+        jwt(&pem, "NL000000001", now - 3600),
+        jwt(&other, "NL000000001", now + 600),
+        jwt(&pem, "NL999", now + 600),
+        "a.b.c".to_owned(),
+    ] {
+        let r = call("GET", &format!("{trader}/api/v1/me"), Some(&bad), None, &[]).await;
+        assert_eq!(r.status, 401, "{}", r.text);
+        assert_eq!(r.body["code"], "invalid_credential");
+    }
+}
+
+/// Error codes are a public contract: this snapshot changes only on purpose.
+#[test]
+fn error_codes_are_stable() {
+    let table: Vec<Value> = portorium_server::error::ERROR_TABLE
+        .iter()
+        .map(|(code, status, title)| json!({"code": code, "status": status, "title": title}))
+        .collect();
+    insta::assert_json_snapshot!("error_table", table);
+}

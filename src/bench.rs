@@ -1,0 +1,265 @@
+//! `portorium bench`: the measurements behind docs/benchmarks.md, reproducible with one command.
+
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use portorium_audit::CheckpointSigner;
+use portorium_kernel::{Circle, SystemClock, UuidV7Gen};
+use portorium_store::{AuditLog, AuditLogConfig, AuditRecord, Store, StoreOptions};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// Audit append throughput on SQLite, including signed checkpoints, then a full verify.
+    Audit {
+        /// Entries to append.
+        #[arg(long, default_value_t = 200_000)]
+        entries: usize,
+        /// Concurrent appenders (requests in flight).
+        #[arg(long, default_value_t = 256)]
+        producers: usize,
+    },
+    /// HTTP throughput and latency: unauthenticated /health versus an authenticated read
+    /// through the full middleware stack, measured side by side in one run.
+    Http {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+    },
+}
+
+pub async fn run(cmd: BenchCmd) -> Result<()> {
+    match cmd {
+        BenchCmd::Audit { entries, producers } => audit(entries, producers).await,
+        BenchCmd::Http {
+            seconds,
+            connections,
+        } => http(seconds, connections).await,
+    }
+}
+
+async fn audit(entries: usize, producers: usize) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}/bench.db", dir.path().display());
+    let store = Store::open(
+        &url,
+        StoreOptions::default(),
+        Arc::new(SystemClock),
+        Arc::new(UuidV7Gen::new(SystemClock)),
+    )
+    .await?;
+    let signer = Arc::new(CheckpointSigner::from_seed([1u8; 32]));
+    let verifying = signer.verifying_key();
+    let cfg = AuditLogConfig::default();
+    let origin = cfg.origin.clone();
+    let log = AuditLog::start(store.clone(), signer, cfg);
+    let per = entries.div_ceil(producers.max(1));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for p in 0..producers.max(1) {
+        let log = log.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per {
+                log.append(AuditRecord {
+                    principal: Some("officer:NL/jdevries".into()),
+                    tenant: Some("NL".into()),
+                    circle: Some("administration".into()),
+                    action: "POST /api/v1/messages".into(),
+                    resource: format!("/api/v1/messages/{p}-{i}"),
+                    outcome: None,
+                    request_id: Some(format!("{p:08x}-{i:08x}")),
+                    payload_hash: Some(portorium_audit::payload_hash(format!("{p}{i}").as_bytes())),
+                    detail: Some("201".into()),
+                })
+                .await?;
+            }
+            Ok::<_, portorium_store::StoreError>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    log.checkpoint().await?;
+    let elapsed = start.elapsed();
+    let total = per * producers.max(1);
+    let (checkpoints, _) = log.checkpoints(&portorium_store::Page::first(500)).await?;
+    let vstart = Instant::now();
+    let report = portorium_store::verify_log(&store, verifying, &origin)
+        .await?
+        .map_err(|f| anyhow::anyhow!("verify failed: {f}"))?;
+    let vtime = vstart.elapsed();
+    println!("audit append (SQLite, synchronous=FULL, {producers} concurrent appenders)");
+    println!("  entries        {total}");
+    println!("  elapsed        {:.3} s", elapsed.as_secs_f64());
+    println!(
+        "  throughput     {:.0} entries/s",
+        total as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "  checkpoints    {} signed (latest first page)",
+        checkpoints.len()
+    );
+    println!(
+        "  full verify    {} entries in {:.3} s ({:.0} entries/s)",
+        report.entries,
+        vtime.as_secs_f64(),
+        report.entries as f64 / vtime.as_secs_f64()
+    );
+    Ok(())
+}
+
+struct LoadResult {
+    requests: u64,
+    errors: u64,
+    elapsed: Duration,
+    latencies_us: Vec<u32>,
+}
+
+impl LoadResult {
+    fn pct(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let i = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
+        f64::from(self.latencies_us[i]) / 1000.0
+    }
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// A minimal HTTP/1.1 keep-alive load generator (fixed concurrency, closed loop).
+async fn load(
+    addr: std::net::SocketAddr,
+    path: &str,
+    token: Option<&str>,
+    seconds: u64,
+    connections: usize,
+) -> Result<LoadResult> {
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\n");
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    req.push_str("\r\n");
+    let req = Arc::new(req.into_bytes());
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let req = req.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(100_000);
+            let mut errors = 0u64;
+            let mut stream = tokio::net::TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            let mut buf = vec![0u8; 64 * 1024];
+            while Instant::now() < deadline {
+                let t0 = Instant::now();
+                stream.write_all(&req).await?;
+                let mut filled = 0usize;
+                let (status, total) = loop {
+                    let n = stream.read(&mut buf[filled..]).await?;
+                    if n == 0 {
+                        anyhow::bail!("connection closed");
+                    }
+                    filled += n;
+                    if let Some(end) = find(&buf[..filled], b"\r\n\r\n") {
+                        let head = std::str::from_utf8(&buf[..end]).unwrap_or("");
+                        let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        break (status, end + 4 + len);
+                    }
+                    if filled == buf.len() {
+                        anyhow::bail!("response headers too large");
+                    }
+                };
+                while filled < total {
+                    if total > buf.len() {
+                        buf.resize(total, 0);
+                    }
+                    let n = stream.read(&mut buf[filled..total]).await?;
+                    if n == 0 {
+                        anyhow::bail!("connection closed mid-body");
+                    }
+                    filled += n;
+                }
+                if status != 200 {
+                    errors += 1;
+                }
+                lat.push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
+            }
+            Ok::<_, anyhow::Error>((lat, errors))
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await??;
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = start.elapsed();
+    latencies.sort_unstable();
+    Ok(LoadResult {
+        requests: latencies.len() as u64,
+        errors,
+        elapsed,
+        latencies_us: latencies,
+    })
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+async fn http(seconds: u64, connections: usize) -> Result<()> {
+    let server = portorium_server::testing::TestServer::sqlite().await;
+    let ops = server.addrs.operations;
+    let admin = server.addrs.administration;
+    let token = server.token("officer:NL/jdevries");
+    // Warm up both paths (token cache, statement cache).
+    load(ops, "/health", None, 1, 4).await.context("warm-up")?;
+    load(admin, "/api/v1/offices", Some(&token), 1, 4)
+        .await
+        .context("warm-up")?;
+    let health = load(ops, "/health", None, seconds, connections).await?;
+    let authed = load(admin, "/api/v1/offices", Some(&token), seconds, connections).await?;
+    let me = load(admin, "/api/v1/me", Some(&token), seconds, connections).await?;
+    println!("HTTP, {connections} keep-alive connections, {seconds} s per target, server and load generator in one process on this machine");
+    println!(
+        "{:<52} {:>10} {:>8} {:>9} {:>9} {:>7}",
+        "target", "req/s", "errors", "p50 ms", "p99 ms", "ratio"
+    );
+    for (name, r) in [
+        ("GET /health (operations, anonymous)", &health),
+        (
+            "GET /api/v1/offices (admin, bearer token, DB read)",
+            &authed,
+        ),
+        ("GET /api/v1/me (admin, bearer token)", &me),
+    ] {
+        println!(
+            "{:<52} {:>10.0} {:>8} {:>9.2} {:>9.2} {:>6.0}%",
+            name,
+            r.rps(),
+            r.errors,
+            r.pct(0.5),
+            r.pct(0.99),
+            100.0 * r.rps() / health.rps()
+        );
+    }
+    let _ = Circle::Trader;
+    drop(server);
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! Configuration: flags, then `PORTORIUM_*` environment variables (both handled by clap),
+//! then a TOML file (`--config FILE`), then built-in defaults.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use portorium_trust::ProviderConfig;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Options every command that touches a data directory shares.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Data directory: SQLite database, generated keys. Created if missing.
+    #[arg(long, env = "PORTORIUM_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: `sqlite://PATH` (default: DATA_DIR/portorium.db) or `postgres://…`.
+    #[arg(long, env = "PORTORIUM_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// TOML configuration file (see README: configuration reference).
+    #[arg(long, env = "PORTORIUM_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+/// Options of `portorium serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Trader gateway listen address.
+    #[arg(long, env = "PORTORIUM_TRADER_ADDR")]
+    pub trader_addr: Option<SocketAddr>,
+    /// Administration gateway listen address.
+    #[arg(long, env = "PORTORIUM_ADMIN_ADDR")]
+    pub admin_addr: Option<SocketAddr>,
+    /// Operations listen address (keep it internal).
+    #[arg(long, env = "PORTORIUM_OPS_ADDR")]
+    pub ops_addr: Option<SocketAddr>,
+    /// Log format.
+    #[arg(long, env = "PORTORIUM_LOG_FORMAT", value_parser = ["json", "text"])]
+    pub log_format: Option<String>,
+    /// Do not load the demo environment on first start.
+    #[arg(long, env = "PORTORIUM_NO_DEMO")]
+    pub no_demo: bool,
+    /// Mark session cookies Secure (default: true unless every listener is on loopback).
+    #[arg(long, env = "PORTORIUM_COOKIE_SECURE")]
+    pub cookie_secure: Option<bool>,
+}
+
+/// The TOML file. Every key is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub trader_addr: Option<SocketAddr>,
+    pub admin_addr: Option<SocketAddr>,
+    pub ops_addr: Option<SocketAddr>,
+    pub log_format: Option<String>,
+    pub no_demo: Option<bool>,
+    pub cookie_secure: Option<bool>,
+    /// Seconds a verified API token is cached (revocation via the API is immediate).
+    pub token_cache_seconds: Option<u64>,
+    /// Largest request body in bytes.
+    pub body_limit: Option<usize>,
+    #[serde(default)]
+    pub identity_providers: Vec<ProviderConfig>,
+}
+
+/// The merged configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub trader_addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    pub ops_addr: SocketAddr,
+    pub log_format: String,
+    pub no_demo: bool,
+    pub cookie_secure: bool,
+    pub token_cache_seconds: u64,
+    pub body_limit: usize,
+    pub identity_providers: Vec<ProviderConfig>,
+}
+
+pub fn load(common: &Common, serve: Option<&ServeArgs>) -> Result<Config> {
+    let file: FileConfig = match &common.config {
+        None => FileConfig::default(),
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            toml::from_str(&text).with_context(|| format!("in {}", p.display()))?
+        }
+    };
+    let data_dir = common
+        .data_dir
+        .clone()
+        .or(file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("./portorium-data"));
+    let database_url = common
+        .database_url
+        .clone()
+        .or(file.database_url.clone())
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("portorium.db").display()));
+    let addr = |flag: Option<SocketAddr>, file: Option<SocketAddr>, port: u16| {
+        flag.or(file)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], port)))
+    };
+    let s = serve.cloned();
+    let trader_addr = addr(
+        s.as_ref().and_then(|s| s.trader_addr),
+        file.trader_addr,
+        8080,
+    );
+    let admin_addr = addr(s.as_ref().and_then(|s| s.admin_addr), file.admin_addr, 8081);
+    let ops_addr = addr(s.as_ref().and_then(|s| s.ops_addr), file.ops_addr, 8082);
+    let all_loopback = [trader_addr, admin_addr, ops_addr]
+        .iter()
+        .all(|a| a.ip().is_loopback());
+    Ok(Config {
+        data_dir,
+        database_url,
+        trader_addr,
+        admin_addr,
+        ops_addr,
+        log_format: s
+            .as_ref()
+            .and_then(|s| s.log_format.clone())
+            .or(file.log_format.clone())
+            .unwrap_or_else(|| "text".into()),
+        no_demo: s.as_ref().is_some_and(|s| s.no_demo) || file.no_demo.unwrap_or(false),
+        cookie_secure: s
+            .as_ref()
+            .and_then(|s| s.cookie_secure)
+            .or(file.cookie_secure)
+            .unwrap_or(!all_loopback),
+        token_cache_seconds: file.token_cache_seconds.unwrap_or(5),
+        body_limit: file.body_limit.unwrap_or(1024 * 1024),
+        identity_providers: file.identity_providers,
+    })
+}
+
+/// Read JWKS documents for the configured identity providers.
+pub fn federation(cfg: &Config) -> Result<portorium_trust::Federation> {
+    let mut providers = Vec::new();
+    for p in &cfg.identity_providers {
+        let jwks = match (&p.jwks_file, &p.jwks_url) {
+            (Some(f), _) => {
+                let path = resolve(&cfg.data_dir, f);
+                std::fs::read_to_string(&path).with_context(|| format!("JWKS file {}", path.display()))?
+            }
+            (None, Some(u)) => anyhow::bail!(
+                "identity provider {}: jwks_url ({u}) is not supported yet; download the JWKS and set jwks_file",
+                p.issuer
+            ),
+            (None, None) => anyhow::bail!("identity provider {}: set jwks_file", p.issuer),
+        };
+        providers.push(
+            portorium_trust::IdentityProvider::new(p.clone(), &jwks)
+                .with_context(|| format!("identity provider {}", p.issuer))?,
+        );
+    }
+    Ok(portorium_trust::Federation::new(providers))
+}
+
+fn resolve(base: &Path, f: &str) -> PathBuf {
+    let p = PathBuf::from(f);
+    if p.is_absolute() || p.exists() {
+        p
+    } else {
+        base.join(p)
+    }
+}

@@ -626,6 +626,7 @@ async fn serve(cfg: Config) -> Result<()> {
             ..ServerConfig::default()
         },
         tokens: TokenCache::default(),
+            decisions: Default::default(),
     }));
     let listeners = portorium_server::Listeners::bind(&portorium_server::Addresses {
         trader: cfg.trader_addr,

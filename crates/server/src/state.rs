@@ -62,6 +62,30 @@ impl TokenCache {
     }
 }
 
+/// Memoised policy decisions. The policy set is compiled into the binary and cannot change
+/// while the process runs, and a decision depends only on the subject (id and roles), the
+/// action and the resource's attributes, which together form the key.
+#[derive(Default)]
+pub struct DecisionCache {
+    map: RwLock<HashMap<String, bool>>,
+}
+
+impl DecisionCache {
+    fn key(subject: &Subject, action: Action, r: &Resource) -> String {
+        format!(
+            "{}|{}|{}|{}|{}|{:?}|{:?}|{:?}",
+            subject.id,
+            subject.roles.join(","),
+            action.as_str(),
+            r.kind.as_str(),
+            r.id,
+            r.tenant.as_ref().map(|t| t.as_str()),
+            r.owner.as_ref().map(|o| o.to_string()),
+            r.addressee
+        )
+    }
+}
+
 pub struct Inner {
     pub store: Store,
     pub audit: AuditLog,
@@ -70,6 +94,7 @@ pub struct Inner {
     pub metrics: Option<PrometheusHandle>,
     pub config: ServerConfig,
     pub tokens: TokenCache,
+    pub decisions: DecisionCache,
 }
 
 /// Everything a handler can reach. Cheap to clone.
@@ -95,8 +120,23 @@ impl AppState {
         action: Action,
         resource: &Resource,
     ) -> Result<(), ApiError> {
-        let d = self.pdp.decide(&caller.subject(), action, resource);
-        if d.allowed {
+        let subject = caller.subject();
+        let key = DecisionCache::key(&subject, action, resource);
+        let cached = self.decisions.map.read().ok().and_then(|m| m.get(&key).copied());
+        let allowed = match cached {
+            Some(a) => a,
+            None => {
+                let a = self.pdp.decide(&subject, action, resource).allowed;
+                if let Ok(mut m) = self.decisions.map.write() {
+                    if m.len() > 100_000 {
+                        m.clear();
+                    }
+                    m.insert(key, a);
+                }
+                a
+            }
+        };
+        if allowed {
             Ok(())
         } else {
             Err(ApiError::forbidden(format!(

@@ -63,6 +63,7 @@ impl TestServer {
                 ..ServerConfig::default()
             },
             tokens: TokenCache::default(),
+            decisions: Default::default(),
         }));
         let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
         let listeners = Listeners::bind(&Addresses {

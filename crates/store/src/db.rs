@@ -29,7 +29,7 @@ pub struct StoreOptions {
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
-            read_connections: 8,
+            read_connections: 4,
             write_connections: 8,
             sqlite_synchronous: "FULL",
         }

@@ -237,7 +237,14 @@ async fn http(seconds: u64, connections: usize) -> Result<()> {
     let authed = load(admin, "/api/v1/offices", Some(&token), seconds, connections).await?;
     let me = load(admin, "/api/v1/me", Some(&token), seconds, connections).await?;
     let trader_token = server.token("trader:NL000000001");
-    let trader_me = load(server.addrs.trader, "/api/v1/me", Some(&trader_token), seconds, connections).await?;
+    let trader_me = load(
+        server.addrs.trader,
+        "/api/v1/me",
+        Some(&trader_token),
+        seconds,
+        connections,
+    )
+    .await?;
     println!("HTTP, {connections} keep-alive connections, {seconds} s per target, server and load generator in one process on this machine");
     println!(
         "{:<52} {:>10} {:>8} {:>9} {:>9} {:>7}",
@@ -250,7 +257,10 @@ async fn http(seconds: u64, connections: usize) -> Result<()> {
             &authed,
         ),
         ("GET /api/v1/me (admin, bearer token, DB read)", &me),
-        ("GET /api/v1/me (trader, bearer token, no DB read)", &trader_me),
+        (
+            "GET /api/v1/me (trader, bearer token, no DB read)",
+            &trader_me,
+        ),
     ] {
         println!(
             "{:<52} {:>10.0} {:>8} {:>9.2} {:>9.2} {:>6.0}%",

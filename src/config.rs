@@ -138,20 +138,22 @@ pub fn load(common: &Common, serve: Option<&ServeArgs>) -> Result<Config> {
     })
 }
 
-/// Read JWKS documents for the configured identity providers.
-pub fn federation(cfg: &Config) -> Result<portorium_trust::Federation> {
+/// Read (or fetch) the JWKS documents of the configured identity providers.
+pub async fn federation(cfg: &Config) -> Result<portorium_trust::Federation> {
     let mut providers = Vec::new();
     for p in &cfg.identity_providers {
         let jwks = match (&p.jwks_file, &p.jwks_url) {
             (Some(f), _) => {
                 let path = resolve(&cfg.data_dir, f);
-                std::fs::read_to_string(&path).with_context(|| format!("JWKS file {}", path.display()))?
+                std::fs::read_to_string(&path)
+                    .with_context(|| format!("JWKS file {}", path.display()))?
             }
-            (None, Some(u)) => anyhow::bail!(
-                "identity provider {}: jwks_url ({u}) is not supported yet; download the JWKS and set jwks_file",
-                p.issuer
-            ),
-            (None, None) => anyhow::bail!("identity provider {}: set jwks_file", p.issuer),
+            (None, Some(u)) => fetch_jwks(u)
+                .await
+                .with_context(|| format!("identity provider {}: fetching {u}", p.issuer))?,
+            (None, None) => {
+                anyhow::bail!("identity provider {}: set jwks_file or jwks_url", p.issuer)
+            }
         };
         providers.push(
             portorium_trust::IdentityProvider::new(p.clone(), &jwks)
@@ -168,4 +170,41 @@ fn resolve(base: &Path, f: &str) -> PathBuf {
     } else {
         base.join(p)
     }
+}
+
+/// Fetch a JWKS document over HTTPS (HTTP only for loopback addresses, for tests and sidecars).
+/// Bounded in time (10 s) and size (1 MiB). Keys are fetched at start; restart to pick up rotated
+/// keys.
+pub async fn fetch_jwks(url: &str) -> Result<String> {
+    use http_body_util::{BodyExt, Empty, Limited};
+    let uri: hyper::Uri = url.parse().context("not a URL")?;
+    let host = uri.host().unwrap_or_default().to_owned();
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") if loopback => {}
+        _ => anyhow::bail!("the JWKS URL must be https:// (http:// only on loopback)"),
+    }
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, Empty<hyper::body::Bytes>>(https);
+    let resp = tokio::time::timeout(std::time::Duration::from_secs(10), client.get(uri))
+        .await
+        .context("timed out")??;
+    if !resp.status().is_success() {
+        anyhow::bail!("HTTP {}", resp.status());
+    }
+    let body = Limited::new(resp.into_body(), 1024 * 1024)
+        .collect()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the body: {e}"))?
+        .to_bytes();
+    String::from_utf8(body.to_vec()).context("the JWKS is not UTF-8")
 }

@@ -574,7 +574,7 @@ async fn serve(cfg: Config) -> Result<()> {
     init_logging(&cfg.log_format);
     let store = open_store(&cfg).await?;
     let signer = Arc::new(audit_signer(&cfg.data_dir)?);
-    let federation = config::federation(&cfg)?;
+    let federation = config::federation(&cfg).await?;
     let audit = AuditLog::start(store.clone(), signer, AuditLogConfig::default());
     let mut demo = None;
     if !cfg.no_demo
@@ -626,7 +626,7 @@ async fn serve(cfg: Config) -> Result<()> {
             ..ServerConfig::default()
         },
         tokens: TokenCache::default(),
-            decisions: Default::default(),
+        decisions: Default::default(),
     }));
     let listeners = portorium_server::Listeners::bind(&portorium_server::Addresses {
         trader: cfg.trader_addr,

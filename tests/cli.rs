@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_portorium"))
@@ -30,9 +30,17 @@ impl Drop for Server {
 
 /// Start `serve` on ephemeral ports; returns the child and the operations base URL.
 fn serve(data: &Path) -> (Server, String) {
+    let (s, urls) = serve_with(data, &[]);
+    (s, urls[2].clone())
+}
+
+/// Start `serve` with extra arguments; returns the child and the trader, administration and
+/// operations base URLs.
+fn serve_with(data: &Path, extra: &[&str]) -> (Server, Vec<String>) {
     let mut child = bin()
         .args(["serve", "--data-dir"])
         .arg(data)
+        .args(extra)
         .args([
             "--trader-addr",
             "127.0.0.1:0",
@@ -43,30 +51,56 @@ fn serve(data: &Path) -> (Server, String) {
         ])
         .env("PORTORIUM_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn serve");
     let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    // Keep reading so the server never writes into a closed pipe.
+    let stderr = child.stderr.take().expect("stderr");
+    let errors = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = errors.clone();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.trim_start().starts_with("operations") {
-                let url = line
-                    .split_whitespace()
-                    .find(|w| w.starts_with("http://"))
-                    .map(str::to_owned);
-                let _ = tx.send(url);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(mut e) = sink.lock() {
+                e.push_str(&line);
+                e.push('\n');
             }
         }
     });
-    let ops = rx.recv_timeout(Duration::from_secs(60)).ok().flatten();
-    let _ = Instant::now();
-    (Server(child), ops.expect("operations url printed"))
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Keep reading so the server never writes into a closed pipe.
+    std::thread::spawn(move || {
+        let mut urls = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let t = line.trim_start();
+            if t.starts_with("trader gateway")
+                || t.starts_with("administration gateway")
+                || t.starts_with("operations")
+            {
+                if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                    urls.push(u.to_owned());
+                }
+                if urls.len() == 3 {
+                    let _ = tx.send(std::mem::take(&mut urls));
+                }
+            }
+        }
+    });
+    let Ok(urls) = rx.recv_timeout(Duration::from_secs(60)) else {
+        std::thread::sleep(Duration::from_millis(200));
+        panic!(
+            "serve did not start: {}",
+            errors.lock().map(|e| e.clone()).unwrap_or_default()
+        );
+    };
+    (Server(child), urls)
 }
 
 fn http_get(url: &str) -> u16 {
-    // A tiny blocking HTTP/1.0 GET, enough for a health check.
+    http_get_auth(url, None)
+}
+
+/// A tiny blocking HTTP/1.0 GET.
+fn http_get_auth(url: &str, bearer: Option<&str>) -> u16 {
     use std::io::{Read, Write};
     let rest = url.trim_start_matches("http://");
     let (host, path) = rest
@@ -74,7 +108,10 @@ fn http_get(url: &str) -> u16 {
         .map(|(h, p)| (h, format!("/{p}")))
         .unwrap_or((rest, "/".into()));
     let mut s = std::net::TcpStream::connect(host).expect("connect");
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").expect("write");
+    let auth = bearer
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n{auth}\r\n").expect("write");
     let mut buf = String::new();
     s.read_to_string(&mut buf).expect("read");
     buf.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0)
@@ -260,4 +297,160 @@ fn serve_backup_restore_verify_and_tamper() {
     let (code, _, err) = run(&["audit", "verify", "--data-dir", r]);
     assert_ne!(code, 0);
     assert!(err.contains("first bad entry 3"), "{err}");
+}
+
+/// A TOML config with an identity provider whose JWKS is fetched from a URL; a trader's JWT
+/// signed by that provider is accepted on the trader gateway.
+#[test]
+fn config_file_and_identity_provider_jwks_url() {
+    use std::io::{Read, Write};
+    let data_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/trust/tests/data");
+    let jwks = std::fs::read_to_string(format!("{data_dir}/idp-jwks.json")).expect("jwks");
+    // A one-shot JWKS server on loopback (plain HTTP is accepted only on loopback).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let jwks_url = format!("http://{}/jwks.json", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            // Read the whole request head before answering: closing with unread bytes would
+            // make the kernel reset the connection.
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{jwks}",
+                jwks.len()
+            );
+        }
+    });
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = tmp.path().join("portorium.toml");
+    let toml = format!(
+        "log_format = \"json\"\n\n[[identity_providers]]\nissuer = \"https://idp.test.example\"\naudience = \"portorium\"\njwks_url = \"{jwks_url}\"\nkind = \"trader\"\nid_claim = \"eori\"\n"
+    );
+    std::fs::write(&config, toml).expect("config");
+    let data = tmp.path().join("data");
+    let (server, urls) = serve_with(&data, &["--config", config.to_str().expect("utf8")]);
+    let now = std::time::SystemTime::UNIX_EPOCH
+        .elapsed()
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    h.kid = Some("idp-test-1".into());
+    let claims = serde_json::json!({"iss": "https://idp.test.example", "aud": "portorium", "sub": "u", "eori": "NL000000001", "iat": now, "exp": now + 600});
+    let key = std::fs::read(format!("{data_dir}/idp-ed25519.pem")).expect("pem");
+    let jwt = jsonwebtoken::encode(
+        &h,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_ed_pem(&key).expect("key"),
+    )
+    .expect("jwt");
+    assert_eq!(
+        http_get_auth(&format!("{}/api/v1/me", urls[0]), Some(&jwt)),
+        200
+    );
+    assert_eq!(
+        http_get_auth(&format!("{}/api/v1/me", urls[0]), Some("not.a.jwt")),
+        401
+    );
+    drop(server);
+    // A config file with an unknown key is refused with a clear message.
+    std::fs::write(&config, "colour = \"red\"\n").expect("config");
+    let (code, _, err) = run(&[
+        "serve",
+        "--config",
+        config.to_str().expect("utf8"),
+        "--data-dir",
+        data.to_str().expect("utf8"),
+    ]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("unknown field") && err.contains("colour"),
+        "{err}"
+    );
+}
+
+/// Backup and restore on PostgreSQL (pg_dump / pg_restore), when `TEST_DATABASE_URL` is set.
+#[test]
+fn postgres_backup_and_restore() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (Some(src), Some(dst)) = rt.block_on(async {
+        (
+            portorium_store::testing::TestDb::postgres()
+                .await
+                .expect("pg"),
+            portorium_store::testing::TestDb::postgres()
+                .await
+                .expect("pg"),
+        )
+    }) else {
+        eprintln!("SKIPPED: TEST_DATABASE_URL is not set, PostgreSQL backup not tested");
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (d1, d2) = (tmp.path().join("one"), tmp.path().join("two"));
+    let (d1, d2) = (d1.to_str().expect("utf8"), d2.to_str().expect("utf8"));
+    let (code, _, err) = run(&[
+        "tenant",
+        "add",
+        "--data-dir",
+        d1,
+        "--database-url",
+        &src.url,
+        "--code",
+        "FR",
+        "--name",
+        "Douane",
+        "--currency",
+        "EUR",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&[
+        "token",
+        "issue",
+        "--data-dir",
+        d1,
+        "--database-url",
+        &src.url,
+        "--principal",
+        "operator:root",
+    ]);
+    assert_ne!(code, 0, "unknown principal: {err}");
+    let out = tmp.path().join("pg.tar");
+    let (code, _, err) = run(&[
+        "backup",
+        "--data-dir",
+        d1,
+        "--database-url",
+        &src.url,
+        "--out",
+        out.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, stdout, err) = run(&[
+        "restore",
+        "--data-dir",
+        d2,
+        "--database-url",
+        &dst.url,
+        "--from",
+        out.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    assert!(stdout.contains("intact"), "{stdout}");
+    let (code, stdout, _) = run(&[
+        "tenant",
+        "list",
+        "--data-dir",
+        d2,
+        "--database-url",
+        &dst.url,
+    ]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("FR"), "{stdout}");
 }

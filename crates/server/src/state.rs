@@ -122,7 +122,12 @@ impl AppState {
     ) -> Result<(), ApiError> {
         let subject = caller.subject();
         let key = DecisionCache::key(&subject, action, resource);
-        let cached = self.decisions.map.read().ok().and_then(|m| m.get(&key).copied());
+        let cached = self
+            .decisions
+            .map
+            .read()
+            .ok()
+            .and_then(|m| m.get(&key).copied());
         let allowed = match cached {
             Some(a) => a,
             None => {

@@ -118,6 +118,9 @@ impl Store {
                 AnyPoolOptions::new()
                     .max_connections(max)
                     .min_connections(1)
+                    // An embedded database file does not drop connections; a ping before each
+                    // use would be one more round trip to the connection's worker thread.
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(30))
                     .after_connect(move |conn, _meta| {
                         Box::pin(async move {

@@ -29,6 +29,7 @@ pub enum ErrorCode {
     MethodNotAllowed,
     Conflict,
     IdempotencyKeyInUse,
+    TooManyRequests,
     IdempotencyKeyMismatch,
     InvalidIdempotencyKey,
     Internal,
@@ -86,6 +87,11 @@ pub const ERROR_TABLE: &[(ErrorCode, u16, &str)] = &[
     ),
     (ErrorCode::MethodNotAllowed, 405, "Method not allowed"),
     (ErrorCode::Conflict, 409, "Conflict with the current state"),
+    (
+        ErrorCode::TooManyRequests,
+        429,
+        "Too many attempts; try again later",
+    ),
     (
         ErrorCode::IdempotencyKeyInUse,
         409,

@@ -397,6 +397,7 @@ async fn login_form(
 
 const LOGIN_FAILED: &str =
     "The principal id or password is not correct, or this account cannot log in here.";
+const LOGIN_LOCKED: &str = "Too many failed logins for this user. Please try again in 15 minutes.";
 const LOGIN_EXPIRED: &str = "The login form has expired. Please try again.";
 
 /// A syntactically valid argon2 hash that no password matches in practice, checked when the
@@ -470,10 +471,25 @@ async fn login_submit(
         );
     }
     let password = form_field(&body, "password").unwrap_or_default();
+    let attempted: String = principal.chars().take(80).collect();
+    if state.logins.locked(&attempted).is_some() {
+        let mut resp = login_page(
+            &state,
+            circle,
+            StatusCode::TOO_MANY_REQUESTS,
+            principal,
+            Some(LOGIN_LOCKED),
+        );
+        resp.extensions_mut().insert(AttemptedPrincipal(attempted));
+        return resp;
+    }
     let row = match authenticate_login(&state, circle, &principal, password).await {
-        Ok(Some(row)) => row,
+        Ok(Some(row)) => {
+            state.logins.succeeded(&attempted);
+            row
+        }
         Ok(None) => {
-            let attempted: String = principal.chars().take(80).collect();
+            state.logins.failed(&attempted);
             let mut resp = login_page(
                 &state,
                 circle,

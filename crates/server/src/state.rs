@@ -86,6 +86,51 @@ impl DecisionCache {
     }
 }
 
+/// Failed portal logins per principal id. After [`LoginThrottle::MAX_FAILURES`] failures within
+/// [`LoginThrottle::WINDOW`], logins for that principal are refused for
+/// [`LoginThrottle::LOCKOUT`] without checking the password.
+#[derive(Default)]
+pub struct LoginThrottle {
+    map: std::sync::Mutex<HashMap<String, (u32, Instant, Option<Instant>)>>,
+}
+
+impl LoginThrottle {
+    pub const MAX_FAILURES: u32 = 5;
+    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+    pub const LOCKOUT: Duration = Duration::from_secs(15 * 60);
+
+    /// Time left in a lockout, if the principal is locked out.
+    pub fn locked(&self, principal: &str) -> Option<Duration> {
+        let map = self.map.lock().ok()?;
+        let (_, _, until) = map.get(principal)?;
+        until.and_then(|u| u.checked_duration_since(Instant::now()))
+    }
+
+    pub fn failed(&self, principal: &str) {
+        let Ok(mut map) = self.map.lock() else { return };
+        if map.len() > 100_000 {
+            map.retain(|_, (_, first, until)| {
+                first.elapsed() < Self::WINDOW || until.is_some_and(|u| u > Instant::now())
+            });
+        }
+        let now = Instant::now();
+        let e = map.entry(principal.to_owned()).or_insert((0, now, None));
+        if e.0 == 0 || now.duration_since(e.1) > Self::WINDOW || e.2.is_some_and(|u| u <= now) {
+            *e = (0, now, None);
+        }
+        e.0 += 1;
+        if e.0 >= Self::MAX_FAILURES {
+            e.2 = Some(now + Self::LOCKOUT);
+        }
+    }
+
+    pub fn succeeded(&self, principal: &str) {
+        if let Ok(mut map) = self.map.lock() {
+            map.remove(principal);
+        }
+    }
+}
+
 pub struct Inner {
     pub store: Store,
     pub audit: AuditLog,
@@ -95,6 +140,7 @@ pub struct Inner {
     pub config: ServerConfig,
     pub tokens: TokenCache,
     pub decisions: DecisionCache,
+    pub logins: LoginThrottle,
 }
 
 /// Everything a handler can reach. Cheap to clone.

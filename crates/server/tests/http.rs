@@ -30,7 +30,11 @@ async fn call(
     if let Some(t) = token {
         b = b.header("authorization", format!("Bearer {t}"));
     }
-    if body.is_some() {
+    if body.is_some()
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
         b = b.header("content-type", "application/json");
     }
     for (k, v) in headers {
@@ -965,4 +969,169 @@ fn error_codes_are_stable() {
         .map(|(code, status, title)| json!({"code": code, "status": status, "title": title}))
         .collect();
     insta::assert_json_snapshot!("error_table", table);
+}
+
+/// Portal logins: failed attempts are throttled per principal and audited under the attempted
+/// principal; a successful login is audited under the principal.
+#[tokio::test]
+async fn portal_login_throttling_and_audit() {
+    let s = TestServer::sqlite().await;
+    let admin = s.url(Circle::Administration);
+    let login = |password: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let page = call("GET", &format!("{admin}/login"), None, None, &[]).await;
+            let cookie = page.headers["set-cookie"]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_owned();
+            let marker = "name=\"csrf_token\" value=\"";
+            let start = page.text.find(marker).unwrap() + marker.len();
+            let csrf = &page.text[start..start + page.text[start..].find('"').unwrap()];
+            let form =
+                format!("csrf_token={csrf}&principal=officer%3ANL%2Fjdevries&password={password}");
+            call(
+                "POST",
+                &format!("{admin}/login"),
+                None,
+                Some(&form),
+                &[
+                    ("content-type", "application/x-www-form-urlencoded"),
+                    ("cookie", &cookie),
+                ],
+            )
+            .await
+        }
+    };
+    let ok = login("portorium-demo").await;
+    assert_eq!(ok.status, 303, "{}", ok.text);
+    for _ in 0..portorium_server::state::LoginThrottle::MAX_FAILURES {
+        assert_eq!(login("wrong-password").await.status, 401);
+    }
+    let locked = login("portorium-demo").await;
+    assert_eq!(
+        locked.status, 429,
+        "locked out even with the right password"
+    );
+    assert!(locked.text.contains("Too many failed logins"));
+    let op = s.token("operator:admin");
+    s.state.audit.checkpoint().await.unwrap();
+    let entries = call(
+        "GET",
+        &format!(
+            "{}/api/v1/audit/entries?limit=500",
+            s.url(Circle::Operations)
+        ),
+        Some(&op),
+        None,
+        &[],
+    )
+    .await;
+    let logins: Vec<&Value> = entries.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "POST /login")
+        .collect();
+    assert_eq!(
+        logins.len(),
+        2 + portorium_server::state::LoginThrottle::MAX_FAILURES as usize
+    );
+    assert_eq!(logins[0]["principal"], "officer:NL/jdevries");
+    assert_eq!(logins[0]["outcome"], "success");
+    assert_eq!(
+        logins[1]["principal"],
+        "unauthenticated:officer:NL/jdevries"
+    );
+    assert_eq!(logins[1]["outcome"], "denied");
+}
+
+/// Every error code has exactly one row in the table.
+#[test]
+fn every_error_code_is_in_the_table_once() {
+    use portorium_server::error::ERROR_TABLE;
+    let mut codes: Vec<String> = ERROR_TABLE.iter().map(|(c, _, _)| c.as_str()).collect();
+    let n = codes.len();
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes.len(), n, "a code appears twice");
+    for (code, status, _) in ERROR_TABLE {
+        assert_eq!(code.status().as_u16(), *status);
+    }
+    assert_eq!(
+        portorium_server::error::ErrorCode::TooManyRequests
+            .status()
+            .as_u16(),
+        429
+    );
+}
+
+/// Adding an `ErrorCode` variant fails to compile here until it is listed, and the test then
+/// fails until the variant has its row in `ERROR_TABLE` (a missing row would answer 500).
+#[test]
+fn every_error_code_variant_has_a_row() {
+    use portorium_server::error::{ErrorCode, ERROR_TABLE};
+    fn index(c: ErrorCode) -> usize {
+        match c {
+            ErrorCode::MalformedBody => 0,
+            ErrorCode::UnknownField => 1,
+            ErrorCode::MissingField => 2,
+            ErrorCode::InvalidField => 3,
+            ErrorCode::InvalidQuery => 4,
+            ErrorCode::InvalidPath => 5,
+            ErrorCode::UnsupportedMediaType => 6,
+            ErrorCode::PayloadTooLarge => 7,
+            ErrorCode::Unauthenticated => 8,
+            ErrorCode::InvalidCredential => 9,
+            ErrorCode::WrongCircle => 10,
+            ErrorCode::Forbidden => 11,
+            ErrorCode::CsrfFailed => 12,
+            ErrorCode::NotFound => 13,
+            ErrorCode::RouteNotFound => 14,
+            ErrorCode::MethodNotAllowed => 15,
+            ErrorCode::Conflict => 16,
+            ErrorCode::IdempotencyKeyInUse => 17,
+            ErrorCode::TooManyRequests => 18,
+            ErrorCode::IdempotencyKeyMismatch => 19,
+            ErrorCode::InvalidIdempotencyKey => 20,
+            ErrorCode::Internal => 21,
+            ErrorCode::Unavailable => 22,
+        }
+    }
+    let all = [
+        ErrorCode::MalformedBody,
+        ErrorCode::UnknownField,
+        ErrorCode::MissingField,
+        ErrorCode::InvalidField,
+        ErrorCode::InvalidQuery,
+        ErrorCode::InvalidPath,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::Unauthenticated,
+        ErrorCode::InvalidCredential,
+        ErrorCode::WrongCircle,
+        ErrorCode::Forbidden,
+        ErrorCode::CsrfFailed,
+        ErrorCode::NotFound,
+        ErrorCode::RouteNotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Conflict,
+        ErrorCode::IdempotencyKeyInUse,
+        ErrorCode::TooManyRequests,
+        ErrorCode::IdempotencyKeyMismatch,
+        ErrorCode::InvalidIdempotencyKey,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable,
+    ];
+    for (i, c) in all.iter().enumerate() {
+        assert_eq!(index(*c), i);
+        assert!(
+            ERROR_TABLE.iter().any(|(x, _, _)| x == c),
+            "{c:?} has no row in ERROR_TABLE"
+        );
+    }
+    assert_eq!(ERROR_TABLE.len(), all.len());
 }

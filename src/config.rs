@@ -188,8 +188,13 @@ pub async fn fetch_jwks(url: &str) -> Result<String> {
         Some("http") if loopback => {}
         _ => anyhow::bail!("the JWKS URL must be https:// (http:// only on loopback)"),
     }
+    // Name the crypto provider: with several rustls providers compiled in (as in the test
+    // build), rustls cannot choose one itself.
     let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_webpki_roots()
+        .with_provider_and_webpki_roots(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .context("TLS setup")?
         .https_or_http()
         .enable_http1()
         .build();

@@ -191,3 +191,17 @@ impl<T> Paged<T> {
         }
     }
 }
+
+/// Parse a path parameter with its kernel type; a bad value is a 400 naming `path:NAME`.
+pub fn path_param<T>(name: &str, value: &str) -> Result<T, ApiError>
+where
+    T: std::str::FromStr<Err = portorium_kernel::KernelError>,
+{
+    value.parse().map_err(|e: portorium_kernel::KernelError| {
+        ApiError::field(
+            ErrorCode::InvalidPath,
+            format!("path:{name}"),
+            e.to_string(),
+        )
+    })
+}

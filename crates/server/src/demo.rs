@@ -1,9 +1,9 @@
-//! The built-in demo environment: two administrations, offices, an agency, traders, one
-//! principal of every kind, each with a portal password and an API token.
+//! The built-in demo environment: two administrations, offices, agencies, traders, one
+//! principal of every kind, each with an API token, and portal passwords for people.
 
 use crate::auth::{hash_password, issue_token};
-use crate::error::ApiError;
-use portorium_kernel::PrincipalId;
+use crate::error::{ApiError, ErrorCode};
+use portorium_kernel::{KernelError, PrincipalId};
 use portorium_store::{NewPrincipal, Store};
 
 /// The portal password of every demo user.
@@ -13,148 +13,143 @@ pub const DEMO_PASSWORD: &str = "portorium-demo";
 #[derive(Debug, Clone)]
 pub struct DemoCredentials {
     pub password: &'static str,
-    /// (principal, API token, gateway circle)
+    /// Each demo principal with its API token.
     pub tokens: Vec<(PrincipalId, String)>,
 }
 
-fn p(s: &str) -> Result<PrincipalId, ApiError> {
-    s.parse().map_err(|e: portorium_kernel::KernelError| {
-        ApiError::new(crate::error::ErrorCode::Internal, e.to_string())
-    })
+/// Parse a value of the built-in demo data (a failure is a bug in this file).
+fn v<T: std::str::FromStr<Err = KernelError>>(s: &str) -> Result<T, ApiError> {
+    s.parse()
+        .map_err(|e: KernelError| ApiError::new(ErrorCode::Internal, e.to_string()))
 }
 
-/// Load the demo environment into an empty store. Idempotent per data dir: the caller checks
-/// the `demo_loaded` setting.
+const TENANTS: [(&str, &str); 2] = [
+    ("NL", "Netherlands Customs (Douane)"),
+    ("DE", "German Customs (Zoll)"),
+];
+
+const OFFICES: [(&str, &str, &str); 6] = [
+    ("NL", "NL000396", "Rotterdam Maasvlakte"),
+    ("NL", "NL000510", "Schiphol Cargo"),
+    ("NL", "NL000854", "Venlo"),
+    ("DE", "DE004058", "Hamburg Waltershof"),
+    ("DE", "DE007351", "Frankfurt am Main Flughafen"),
+    ("DE", "DE002101", "Duisburg"),
+];
+
+const AGENCIES: [(&str, &str, &str); 2] = [
+    (
+        "NL",
+        "NVWA",
+        "Netherlands Food and Consumer Product Safety Authority",
+    ),
+    ("DE", "BLE", "Federal Office for Agriculture and Food"),
+];
+
+const TRADERS: [(&str, &str); 2] = [
+    ("NL000000001", "Holland Imports BV"),
+    ("DE000000002", "Hanse Handel GmbH"),
+];
+
+/// A demo person: principal, display name, office, roles, has a portal password.
+type Person = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+    bool,
+);
+
+const PEOPLE: [Person; 7] = [
+    (
+        "officer:NL/jdevries",
+        "Jan de Vries",
+        Some("NL000396"),
+        &["officer", "registrar"],
+        true,
+    ),
+    (
+        "officer:DE/mmueller",
+        "Maria Müller",
+        Some("DE004058"),
+        &["officer", "registrar"],
+        true,
+    ),
+    (
+        "agency:NL/NVWA/pbakker",
+        "Pieter Bakker",
+        None,
+        &["agency"],
+        true,
+    ),
+    // National systems and the operator use API tokens only: neither has a portal.
+    (
+        "system:NL/ncts-nl",
+        "NCTS Netherlands",
+        None,
+        &["system"],
+        false,
+    ),
+    (
+        "security:NL/kvisser",
+        "Karin Visser (NISO)",
+        None,
+        &["security"],
+        true,
+    ),
+    (
+        "security:central/lmartin",
+        "Luca Martin (LISO)",
+        None,
+        &["security"],
+        true,
+    ),
+    (
+        "operator:admin",
+        "Platform operator",
+        None,
+        &["operator"],
+        false,
+    ),
+];
+
+/// Load the demo environment into an empty store; the caller checks the `demo_loaded` setting.
 pub async fn load(store: &Store) -> Result<DemoCredentials, ApiError> {
-    let parse = |s: &str| {
-        s.parse().map_err(|e: portorium_kernel::KernelError| {
-            ApiError::new(crate::error::ErrorCode::Internal, e.to_string())
-        })
-    };
-    for (code, name) in [
-        ("NL", "Netherlands Customs (Douane)"),
-        ("DE", "German Customs (Zoll)"),
-    ] {
+    for (code, name) in TENANTS {
+        store.create_tenant(&v(code)?, name, &v("EUR")?).await?;
+    }
+    for (tenant, reference, name) in OFFICES {
         store
-            .create_tenant(
-                &parse(code)?,
-                name,
-                &"EUR".parse().map_err(|e: portorium_kernel::KernelError| {
-                    ApiError::new(crate::error::ErrorCode::Internal, e.to_string())
-                })?,
-            )
+            .create_office(&v(tenant)?, &v(reference)?, name)
             .await?;
     }
-    for (tenant, reference, name) in [
-        ("NL", "NL000396", "Rotterdam Maasvlakte"),
-        ("NL", "NL000510", "Schiphol Cargo"),
-        ("NL", "NL000854", "Venlo"),
-        ("DE", "DE004058", "Hamburg Waltershof"),
-        ("DE", "DE007351", "Frankfurt am Main Flughafen"),
-        ("DE", "DE002101", "Duisburg"),
-    ] {
-        store
-            .create_office(
-                &parse(tenant)?,
-                &reference
-                    .parse()
-                    .map_err(|e: portorium_kernel::KernelError| {
-                        ApiError::new(crate::error::ErrorCode::Internal, e.to_string())
-                    })?,
-                name,
-            )
-            .await?;
+    for (tenant, code, name) in AGENCIES {
+        store.create_agency(&v(tenant)?, &v(code)?, name).await?;
     }
-    store
-        .create_agency(
-            &parse("NL")?,
-            &"NVWA".parse().map_err(|e: portorium_kernel::KernelError| {
-                ApiError::new(crate::error::ErrorCode::Internal, e.to_string())
-            })?,
-            "Netherlands Food and Consumer Product Safety Authority",
-        )
-        .await?;
-    store
-        .create_agency(
-            &parse("DE")?,
-            &"BLE".parse().map_err(|e: portorium_kernel::KernelError| {
-                ApiError::new(crate::error::ErrorCode::Internal, e.to_string())
-            })?,
-            "Federal Office for Agriculture and Food",
-        )
-        .await?;
     let password_hash = hash_password(DEMO_PASSWORD)?;
-    for (eori, name) in [
-        ("NL000000001", "Holland Imports BV"),
-        ("DE000000002", "Hanse Handel GmbH"),
-    ] {
-        let eori = eori.parse().map_err(|e: portorium_kernel::KernelError| {
-            ApiError::new(crate::error::ErrorCode::Internal, e.to_string())
-        })?;
+    let mut principals = Vec::new();
+    for (eori, name) in TRADERS {
+        let eori = v(eori)?;
         store.register_trader(&eori, name).await?;
-        store
-            .set_password(&PrincipalId::Trader(eori), &password_hash)
-            .await?;
+        let id = PrincipalId::Trader(eori);
+        store.set_password(&id, &password_hash).await?;
+        principals.push(id);
     }
-    let people: [(&str, &str, Option<&str>, &[&str]); 7] = [
-        (
-            "officer:NL/jdevries",
-            "Jan de Vries",
-            Some("NL000396"),
-            &["officer", "registrar"],
-        ),
-        (
-            "officer:DE/mmueller",
-            "Maria Müller",
-            Some("DE004058"),
-            &["officer", "registrar"],
-        ),
-        ("agency:NL/NVWA/pbakker", "Pieter Bakker", None, &["agency"]),
-        ("system:NL/ncts-nl", "NCTS Netherlands", None, &["system"]),
-        (
-            "security:NL/kvisser",
-            "Karin Visser (NISO)",
-            None,
-            &["security"],
-        ),
-        (
-            "security:central/lmartin",
-            "Luca Martin (LISO)",
-            None,
-            &["security"],
-        ),
-        ("operator:admin", "Platform operator", None, &["operator"]),
-    ];
-    for (id, name, office, roles) in people {
+    for (id, name, office, roles, portal) in PEOPLE {
+        let id: PrincipalId = v(id)?;
         store
             .create_principal(&NewPrincipal {
-                id: p(id)?,
+                id: id.clone(),
                 display_name: name.into(),
-                office: office.map(|o| o.parse()).transpose().map_err(
-                    |e: portorium_kernel::KernelError| {
-                        ApiError::new(crate::error::ErrorCode::Internal, e.to_string())
-                    },
-                )?,
+                office: office.map(v).transpose()?,
                 roles: roles.iter().map(|r| r.to_string()).collect(),
-                // National systems and the operator use API tokens only: neither has a portal.
-                password_hash: (!id.starts_with("system:") && !id.starts_with("operator:"))
-                    .then(|| password_hash.clone()),
+                password_hash: portal.then(|| password_hash.clone()),
             })
             .await?;
+        principals.push(id);
     }
     let mut tokens = Vec::new();
-    for id in [
-        "trader:NL000000001",
-        "trader:DE000000002",
-        "officer:NL/jdevries",
-        "officer:DE/mmueller",
-        "agency:NL/NVWA/pbakker",
-        "system:NL/ncts-nl",
-        "security:NL/kvisser",
-        "security:central/lmartin",
-        "operator:admin",
-    ] {
-        let id = p(id)?;
+    for id in principals {
         let (secret, _) = issue_token(store, &id, None, Some("demo")).await?;
         tokens.push((id, secret));
     }

@@ -91,8 +91,11 @@ impl DecisionCache {
 /// [`LoginThrottle::LOCKOUT`] without checking the password.
 #[derive(Default)]
 pub struct LoginThrottle {
-    map: std::sync::Mutex<HashMap<String, (u32, Instant, Option<Instant>)>>,
+    map: std::sync::Mutex<HashMap<String, Attempts>>,
 }
+
+/// Failures so far, when the window started, and the end of a lockout.
+type Attempts = (u32, Instant, Option<Instant>);
 
 impl LoginThrottle {
     pub const MAX_FAILURES: u32 = 5;

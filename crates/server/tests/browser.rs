@@ -118,8 +118,7 @@ async fn browser() -> Option<(Driver, Client)> {
     });
     caps.insert("goog:chromeOptions".into(), options);
     let connect = async {
-        ClientBuilder::rustls()
-            .expect("rustls connector")
+        ClientBuilder::native()
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", driver.port))
             .await

@@ -1,6 +1,6 @@
 //! Operations gateway: health, readiness, metrics, administrations and credentials, audit.
 
-use crate::api::{ApiJson, ApiPath, ApiQuery, PageQuery, Paged};
+use crate::api::{path_param, ApiJson, ApiPath, ApiQuery, PageQuery, Paged};
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::state::{AppState, Caller};
 use axum::extract::State;
@@ -111,9 +111,7 @@ pub async fn list_tenants(
 }
 
 fn tenant_path(code: &str) -> ApiResult<TenantCode> {
-    code.parse().map_err(|e: portorium_kernel::KernelError| {
-        ApiError::field(ErrorCode::InvalidPath, "path:code", e.to_string())
-    })
+    path_param("code", code)
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{code}", tag = "tenants",
@@ -310,9 +308,7 @@ pub async fn list_principals(
 }
 
 fn principal_path(id: &str) -> ApiResult<PrincipalId> {
-    id.parse().map_err(|e: portorium_kernel::KernelError| {
-        ApiError::field(ErrorCode::InvalidPath, "path:id", e.to_string())
-    })
+    path_param("id", id)
 }
 
 #[utoipa::path(get, path = "/api/v1/principals/{id}", tag = "principals",

@@ -1,7 +1,7 @@
 //! Handlers served on both the administration and the trader gateway (policy and store scope
 //! decide what each caller sees).
 
-use crate::api::{ApiJson, ApiPath, ApiQuery, PageQuery, Paged};
+use crate::api::{path_param, ApiJson, ApiPath, ApiQuery, PageQuery, Paged};
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::state::{AppState, Caller};
 use axum::extract::State;
@@ -69,11 +69,7 @@ pub async fn get_office(
     caller: Caller,
     ApiPath(reference): ApiPath<String>,
 ) -> ApiResult<Json<OfficeRow>> {
-    let reference: OfficeRef = reference
-        .parse()
-        .map_err(|e: portorium_kernel::KernelError| {
-            ApiError::field(ErrorCode::InvalidPath, "path:reference", e.to_string())
-        })?;
+    let reference: OfficeRef = path_param("reference", &reference)?;
     let office = state
         .store
         .scoped(caller.scope())
@@ -146,9 +142,7 @@ pub async fn get_trader(
     caller: Caller,
     ApiPath(eori): ApiPath<String>,
 ) -> ApiResult<Json<TraderRow>> {
-    let eori: Eori = eori.parse().map_err(|e: portorium_kernel::KernelError| {
-        ApiError::field(ErrorCode::InvalidPath, "path:eori", e.to_string())
-    })?;
+    let eori: Eori = path_param("eori", &eori)?;
     let t = state.store.scoped(caller.scope()).get_trader(&eori).await?;
     let res = Resource::new(ResourceKind::TraderRecord, eori.as_str())
         .in_tenant(t.registered_by.clone())

@@ -1,0 +1,262 @@
+//! Declared quantities, measurement unit conversions and unit abbreviations.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::model::DutyError;
+
+/// Declared quantities keyed by measurement unit code plus optional qualifier, e.g.
+/// `"KGM"`, `"TNE"`, `"TNEI"` (tonnes of biodiesel content), `"HLT"`, `"ASV"`.
+///
+/// - `ASV` holds the alcoholic strength in % vol (e.g. `40` for 40 % vol); a duty per
+///   `ASV` is charged per % vol per hectolitre, i.e. on `%vol × hl`.
+/// - `LPA` (litres of pure alcohol) is taken as given, or derived from the volume and the
+///   strength: `l alc. 100 % = hl × 100 × %vol / 100 = hl × %vol`.
+/// - Mass (`GRM`, `KGM`, `DTN` = 100 kg, `TNE` = 1000 kg), volume (`MLT`, `LTR`,
+///   `HLT` = 100 l, `KLT` = 1000 l, `MTQ` = 1000 l), pieces (`NAR`, `CEN` = 100,
+///   `MIL` = 1000) and length (`MTR`, `HMT`, `KMT`) convert within their family.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Quantities(BTreeMap<String, Decimal>);
+
+/// Unit families: (code, size in the family's base unit).
+const FAMILIES: &[&[(&str, i64, u32)]] = &[
+    // mass, base kg: value = mantissa / 10^scale
+    &[
+        ("GRM", 1, 3),
+        ("KGM", 1, 0),
+        ("DTN", 100, 0),
+        ("TNE", 1000, 0),
+    ],
+    // volume, base litre
+    &[
+        ("MLT", 1, 3),
+        ("LTR", 1, 0),
+        ("HLT", 100, 0),
+        ("KLT", 1000, 0),
+        ("MTQ", 1000, 0),
+    ],
+    // pieces
+    &[("NAR", 1, 0), ("CEN", 100, 0), ("MIL", 1000, 0)],
+    // length, base metre
+    &[("MTR", 1, 0), ("HMT", 100, 0), ("KMT", 1000, 0)],
+];
+
+fn family_of(unit: &str) -> Option<&'static [(&'static str, i64, u32)]> {
+    FAMILIES
+        .iter()
+        .copied()
+        .find(|f| f.iter().any(|(u, _, _)| *u == unit))
+}
+
+fn factor(family: &[(&str, i64, u32)], unit: &str) -> Option<Decimal> {
+    family
+        .iter()
+        .find(|(u, _, _)| *u == unit)
+        .map(|(_, m, s)| Decimal::new(*m, *s))
+}
+
+fn key(unit: &str, qualifier: Option<&str>) -> String {
+    format!("{unit}{}", qualifier.unwrap_or(""))
+}
+
+impl Quantities {
+    /// No quantities.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Builder: adds `value` under `key` (unit code plus optional qualifier, e.g. `"TNEI"`).
+    pub fn with(mut self, key: &str, value: Decimal) -> Self {
+        self.insert(key, value);
+        self
+    }
+
+    /// Adds or replaces the quantity under `key`.
+    pub fn insert(&mut self, key: &str, value: Decimal) {
+        self.0.insert(key.to_owned(), value);
+    }
+
+    /// The quantity exactly as declared under `key`.
+    pub fn get(&self, key: &str) -> Option<Decimal> {
+        self.0.get(key).copied()
+    }
+
+    /// Qualified key first, then the unqualified one.
+    fn direct(&self, unit: &str, qualifier: Option<&str>) -> Option<Decimal> {
+        qualifier
+            .and_then(|q| self.get(&key(unit, Some(q))))
+            .or_else(|| self.get(unit))
+    }
+
+    /// In `unit` within its family, converting from any declared unit of the family:
+    /// qualified quantities first (same unit, then other units), then unqualified ones.
+    fn in_family(&self, unit: &str, qualifier: Option<&str>) -> Result<Option<Decimal>, DutyError> {
+        let Some(family) = family_of(unit) else {
+            return Ok(self.direct(unit, qualifier));
+        };
+        let Some(target) = factor(family, unit) else {
+            return Ok(None);
+        };
+        let mut qualifiers: Vec<Option<&str>> = Vec::new();
+        if qualifier.is_some() {
+            qualifiers.push(qualifier);
+        }
+        qualifiers.push(None);
+        for q in qualifiers {
+            let same = std::iter::once(unit);
+            let others = family.iter().map(|(u, _, _)| *u).filter(|u| *u != unit);
+            for src in same.chain(others) {
+                if let Some(v) = self.get(&key(src, q)) {
+                    let f = factor(family, src).ok_or(DutyError::Overflow)?;
+                    let converted = v
+                        .checked_mul(f)
+                        .and_then(|x| x.checked_div(target))
+                        .ok_or(DutyError::Overflow)?;
+                    return Ok(Some(converted));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The quantity to charge a specific duty on, in `unit` (with its `qualifier`), after
+    /// conversion. `ASV` gives `%vol × hl`; `LPA` is declared or `hl × %vol`.
+    /// A missing quantity is an error naming the unit, never zero.
+    pub fn resolve(&self, unit: &str, qualifier: Option<&str>) -> Result<Decimal, DutyError> {
+        let missing = |u: &str| DutyError::MissingQuantity {
+            unit: key(u, qualifier),
+        };
+        match unit {
+            "ASV" => {
+                let strength = self
+                    .direct("ASV", qualifier)
+                    .ok_or_else(|| missing("ASV"))?;
+                let hl = self
+                    .in_family("HLT", qualifier)?
+                    .ok_or_else(|| missing("HLT"))?;
+                strength.checked_mul(hl).ok_or(DutyError::Overflow)
+            }
+            "LPA" => {
+                if let Some(v) = self.direct("LPA", qualifier) {
+                    return Ok(v);
+                }
+                let strength = self.direct("ASV", qualifier);
+                let hl = self.in_family("HLT", qualifier)?;
+                match (strength, hl) {
+                    (Some(s), Some(h)) => s.checked_mul(h).ok_or(DutyError::Overflow),
+                    _ => Err(missing("LPA")),
+                }
+            }
+            _ => self
+                .in_family(unit, qualifier)?
+                .ok_or_else(|| missing(unit)),
+        }
+    }
+}
+
+/// Readable abbreviation of a measurement unit, as in the UK tariff (e.g. `DTN` →
+/// `"100 kg"`, `TNE` → `"1000 kg"`, `HLT` → `"hl"`, `ASV` → `"% vol/hl"`). Unknown codes
+/// are shown as the code.
+pub fn unit_abbreviation(unit: &str) -> &str {
+    match unit {
+        "ASV" => "% vol/hl",
+        "CCT" => "ct/l",
+        "CEN" => "100 p/st",
+        "CTM" => "c/k",
+        "DAP" => "10 000 kg/polar",
+        "DTN" => "100 kg",
+        "GFI" => "gi F/S",
+        "GRM" => "g",
+        "HLT" => "hl",
+        "HMT" => "100 m",
+        "KGM" => "kg",
+        "KLT" => "1000 l",
+        "KMA" => "kg met.am.",
+        "KMT" => "1000 m",
+        "KNI" => "kg N",
+        "KNS" => "kg H2O2",
+        "KPH" => "kg KOH",
+        "KPO" => "kg K2O",
+        "KPP" => "kg P2O5",
+        "KSD" => "kg 90 % sdt",
+        "KSH" => "kg NaOH",
+        "KUR" => "kg U",
+        "LPA" => "l alc. 100%",
+        "LTR" => "l",
+        "MIL" => "1000 p/st",
+        "MLT" => "ml",
+        "MTK" => "m2",
+        "MTQ" => "m3",
+        "MTR" => "m",
+        "MWH" => "1000 kWh",
+        "NAR" => "p/st",
+        "NCL" => "ce/el",
+        "NPR" => "pa",
+        "TJO" => "TJ",
+        "TNE" => "1000 kg",
+        other => other,
+    }
+}
+
+/// Readable text of a measurement unit qualifier (e.g. `I` → `"of biodiesel content"`).
+/// Unknown codes are shown as the code.
+pub fn qualifier_abbreviation(qualifier: &str) -> &str {
+    match qualifier {
+        "A" => "tot alc",
+        "C" => "1 000",
+        "E" => "net drained wt",
+        "G" => "gross",
+        "I" => "of biodiesel content",
+        "M" => "net dry",
+        "P" => "lactic matter",
+        "R" => "std qual",
+        "S" => "raw sugar",
+        "T" => "dry lactic matter",
+        "X" => "hl",
+        "Z" => "% sacchar.",
+        other => other,
+    }
+}
+
+/// Formats a decimal with at least `min_scale` decimals (more if significant) and,
+/// when `group` is set, comma thousands separators: `1260.891` → `"1,260.891"`.
+pub(crate) fn fmt_decimal(d: Decimal, min_scale: usize, group: bool) -> String {
+    let s = d.normalize().to_string();
+    let (sign, digits) = match s.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", s.as_str()),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let mut frac = frac.to_owned();
+    while frac.len() < min_scale {
+        frac.push('0');
+    }
+    let int = if group {
+        let mut out = String::new();
+        let n = int.len();
+        for (i, ch) in int.chars().enumerate() {
+            if i > 0 && (n - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        out
+    } else {
+        int.to_owned()
+    };
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+/// Money for display: rounded half away from zero to 2 decimals, grouped.
+pub(crate) fn fmt_money(d: Decimal) -> String {
+    let r = d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let r = if r.is_zero() { Decimal::ZERO } else { r };
+    fmt_decimal(r, 2, true)
+}

@@ -1,0 +1,5 @@
+//! The tariff crate's integration tests (one binary; one module per area).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod duty;
+mod nomenclature;

@@ -2,8 +2,13 @@
 //!
 //! - [`nomenclature`]: goods codes, their hierarchy, and loaders for the HS and CN files.
 //! - [`duty`]: TARIC duty expressions and the duty calculation engine, a pure function.
+//! - [`taric3`]: TARIC3 XML envelopes parsed into typed records.
+//! - [`measures`]: measures as of a date, their applicability to a commodity and origin, and
+//!   the duty calculation options.
 //!
 //! Pure: no IO, no clock. Callers read files and pass dates in.
 
 pub mod duty;
+pub mod measures;
 pub mod nomenclature;
+pub mod taric3;

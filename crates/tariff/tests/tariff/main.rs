@@ -2,4 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod duty;
+mod measures;
 mod nomenclature;
+mod taric3;

@@ -1,0 +1,361 @@
+//! Duty calculation options for a declaration.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::applicability::applicable_measures;
+use super::model::{Measure, TariffData};
+use super::types::{measure_type, MeasureKind};
+use crate::duty::{
+    describe, evaluate, resolve_conditions, ConditionContext, DutyError, EvalContext,
+    MeasureComponent, MeursingTable, Quantities, Resolution,
+};
+use crate::nomenclature::GoodsCode;
+
+/// The currency of every amount in a calculation.
+pub const CURRENCY: &str = "EUR";
+
+/// What is declared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalcRequest {
+    /// The commodity code.
+    pub commodity: GoodsCode,
+    /// Country (or region) of origin, e.g. `"CN"`.
+    pub origin: String,
+    /// The date the measures are taken as of (e.g. the acceptance of the declaration).
+    pub date: NaiveDate,
+    /// Customs value (CIF), already converted to EUR.
+    pub customs_value: Decimal,
+    /// Declared quantities.
+    #[serde(default)]
+    pub quantities: Quantities,
+    /// Declared additional codes, type and code together (`"C999"`, `"B123"`).
+    #[serde(default)]
+    pub additional_codes: Vec<String>,
+    /// Presented documents (certificate codes, e.g. `"N954"`, `"Y929"`).
+    #[serde(default)]
+    pub documents: Vec<String>,
+    /// Declared unit price (entry prices: EUR per 100 kg net).
+    #[serde(default)]
+    pub unit_price: Option<Decimal>,
+    /// Declared Meursing additional code (e.g. `"7000"`), used with a Meursing table.
+    #[serde(default)]
+    pub meursing_code: Option<String>,
+}
+
+/// The kind of a duty option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptionKind {
+    /// Third-country duty (103, 105).
+    ThirdCountry,
+    /// Autonomous suspension (112, 115, 117, 119).
+    Suspension,
+    /// Tariff preference or customs union duty (106, 141, 142, 145).
+    Preference,
+    /// Tariff quota (122, 123, 143, 146, 147), with its order number.
+    Quota,
+}
+
+impl OptionKind {
+    fn of(kind: MeasureKind) -> Option<Self> {
+        match kind {
+            MeasureKind::ThirdCountry => Some(Self::ThirdCountry),
+            MeasureKind::Suspension => Some(Self::Suspension),
+            MeasureKind::Preference => Some(Self::Preference),
+            MeasureKind::Quota => Some(Self::Quota),
+            _ => None,
+        }
+    }
+}
+
+/// One line of an option: the duty of one measure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DutyLine {
+    /// Measure type id, e.g. `"103"`.
+    pub measure_type_id: String,
+    /// Measure SID.
+    pub measure_sid: u64,
+    /// Measure type description, e.g. `"Third country duty"`.
+    pub description: String,
+    /// The duty expression applied (see [`crate::duty::describe`]), e.g. `"12.00 %"`.
+    pub duty_expression: String,
+    /// The calculation, from [`crate::duty::evaluate`], e.g. `"12.00% × 1,000.00 = 120.00"`.
+    pub formula: String,
+    /// The amount, 2 decimals.
+    pub amount: Decimal,
+    /// Always `"EUR"`.
+    pub currency: String,
+}
+
+/// One way to declare the goods, with every duty and tax it leads to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DutyOption {
+    /// Third country, suspension, preference or quota.
+    pub kind: OptionKind,
+    /// The option's own measure type.
+    pub measure_type_id: String,
+    /// The option's own measure.
+    pub measure_sid: u64,
+    /// The option measure's geographical area.
+    pub geographical_area: String,
+    /// Quota order number (quotas).
+    pub order_number: Option<String>,
+    /// The option measure's additional code, if any.
+    pub additional_code: Option<String>,
+    /// Lines: the option's duty, stacked duties, excise, then VAT.
+    pub lines: Vec<DutyLine>,
+    /// The VAT base: customs value + every non-VAT line.
+    pub vat_base: Decimal,
+    /// Sum of the lines.
+    pub total: Decimal,
+}
+
+/// A measure forbidding the declaration as made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prohibition {
+    /// Measure type id, e.g. `"277"`.
+    pub measure_type_id: String,
+    /// Measure SID.
+    pub measure_sid: u64,
+    /// Measure type description.
+    pub description: String,
+    /// Why, from the conditions (or `"unconditional prohibition"`).
+    pub reason: String,
+}
+
+/// The result of [`calculate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Calculation {
+    /// The options, in the documented order (see the module docs).
+    pub options: Vec<DutyOption>,
+    /// Index of the option with the lowest total (the first one on ties); `None` without
+    /// options.
+    pub cheapest: Option<usize>,
+    /// Measures whose conditions (or nature) forbid the declaration as made.
+    pub prohibitions: Vec<Prohibition>,
+}
+
+/// Why a calculation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum CalcError {
+    /// The customs value is negative.
+    #[error("customs value must not be negative")]
+    NegativeCustomsValue,
+    /// Anti-dumping/countervailing measures with additional codes apply, and none of the
+    /// declared additional codes is one of theirs.
+    #[error("measure type {measure_type_id} needs one of the additional codes {codes:?}")]
+    AdditionalCodeRequired {
+        /// The measure type.
+        measure_type_id: String,
+        /// The additional codes that would select a measure.
+        codes: Vec<String>,
+    },
+    /// A measure's conditions or components could not be evaluated.
+    #[error("measure {measure_sid}: {cause}")]
+    Duty {
+        /// The measure.
+        measure_sid: u64,
+        /// The duty engine's error.
+        cause: DutyError,
+    },
+    /// Arithmetic overflow.
+    #[error("arithmetic overflow in duty calculation")]
+    Overflow,
+}
+
+fn duty_err(measure: &Measure) -> impl Fn(DutyError) -> CalcError + '_ {
+    move |cause| CalcError::Duty {
+        measure_sid: measure.sid,
+        cause,
+    }
+}
+
+/// The duty options for a declaration; see [`calculate_with_meursing`] (no Meursing
+/// table: a component needing one is an error).
+pub fn calculate(
+    data: &TariffData,
+    ancestors: &[GoodsCode],
+    req: &CalcRequest,
+) -> Result<Calculation, CalcError> {
+    calculate_with_meursing(data, ancestors, req, None)
+}
+
+/// A measure with its resolved components.
+struct Resolved<'a> {
+    measure: &'a Measure,
+    kind: MeasureKind,
+    components: Vec<MeasureComponent>,
+}
+
+/// The duty options for a declaration (see the module docs for the rules).
+///
+/// `ancestors` is the commodity and its ancestors, as for
+/// [`super::applicable_measures`]; `req.commodity` is added when missing. `meursing` is the
+/// Meursing table for agricultural components (used with `req.meursing_code`).
+pub fn calculate_with_meursing(
+    data: &TariffData,
+    ancestors: &[GoodsCode],
+    req: &CalcRequest,
+    meursing: Option<&dyn MeursingTable>,
+) -> Result<Calculation, CalcError> {
+    if req.customs_value.is_sign_negative() && !req.customs_value.is_zero() {
+        return Err(CalcError::NegativeCustomsValue);
+    }
+    let mut codes: Vec<GoodsCode> = ancestors.to_vec();
+    if !codes.iter().any(|c| c.as_str() == req.commodity.as_str()) {
+        codes.push(req.commodity);
+    }
+    let applicable = applicable_measures(data, &codes, &req.origin, req.date);
+    check_additional_codes(&applicable, &req.additional_codes)?;
+
+    let cond_ctx = ConditionContext {
+        documents: &req.documents,
+        unit_price: req.unit_price,
+        quantities: &req.quantities,
+    };
+    let mut prohibitions = Vec::new();
+    let mut resolved: Vec<Resolved<'_>> = Vec::new();
+    for m in applicable {
+        if let Some(code) = &m.additional_code {
+            if !req.additional_codes.contains(code) {
+                continue;
+            }
+        }
+        let info = measure_type(&m.measure_type);
+        let prohibit = |reason: String| Prohibition {
+            measure_type_id: m.measure_type.clone(),
+            measure_sid: m.sid,
+            description: info.description.clone(),
+            reason,
+        };
+        if info.kind == MeasureKind::Prohibition && m.conditions.is_empty() {
+            prohibitions.push(prohibit("unconditional prohibition".to_owned()));
+            continue;
+        }
+        match resolve_conditions(&m.conditions, &cond_ctx).map_err(duty_err(m))? {
+            Resolution::NotAllowed { reason } => prohibitions.push(prohibit(reason)),
+            Resolution::NotApplicable => {}
+            Resolution::Apply(components) => {
+                let components = if components.is_empty() {
+                    m.components.clone()
+                } else {
+                    components
+                };
+                resolved.push(Resolved {
+                    measure: m,
+                    kind: info.kind,
+                    components,
+                });
+            }
+        }
+    }
+
+    let eval = |r: &Resolved<'_>, base: Decimal| -> Result<DutyLine, CalcError> {
+        let mut ctx = EvalContext::new(base, req.quantities.clone()).with_currency(CURRENCY);
+        if let (Some(table), Some(code)) = (meursing, &req.meursing_code) {
+            ctx = ctx.with_meursing(table, code);
+        }
+        let e = evaluate(&r.components, &ctx).map_err(duty_err(r.measure))?;
+        Ok(DutyLine {
+            measure_type_id: r.measure.measure_type.clone(),
+            measure_sid: r.measure.sid,
+            description: measure_type(&r.measure.measure_type).description,
+            duty_expression: describe(&r.components),
+            formula: e.formula,
+            amount: e.amount,
+            currency: CURRENCY.to_owned(),
+        })
+    };
+
+    // Lines shared by every option: stacked duties then excise, computed once.
+    let mut shared = Vec::new();
+    for r in resolved.iter().filter(|r| r.kind.is_stacked()) {
+        shared.push(eval(r, req.customs_value)?);
+    }
+    for r in resolved.iter().filter(|r| r.kind == MeasureKind::Excise) {
+        shared.push(eval(r, req.customs_value)?);
+    }
+
+    let mut bases: Vec<(OptionKind, &Resolved<'_>)> = resolved
+        .iter()
+        .filter_map(|r| OptionKind::of(r.kind).map(|k| (k, r)))
+        .collect();
+    bases.sort_by(|(ka, a), (kb, b)| {
+        ka.cmp(kb)
+            .then_with(|| a.measure.measure_type.cmp(&b.measure.measure_type))
+            .then_with(|| a.measure.order_number.cmp(&b.measure.order_number))
+            .then_with(|| a.measure.sid.cmp(&b.measure.sid))
+    });
+
+    let mut options = Vec::new();
+    for (kind, r) in bases {
+        let mut lines = vec![eval(r, req.customs_value)?];
+        lines.extend(shared.iter().cloned());
+        let vat_base = lines
+            .iter()
+            .try_fold(req.customs_value, |acc, l| acc.checked_add(l.amount))
+            .ok_or(CalcError::Overflow)?;
+        for v in resolved.iter().filter(|r| r.kind == MeasureKind::Vat) {
+            lines.push(eval(v, vat_base)?);
+        }
+        let total = lines
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(l.amount))
+            .ok_or(CalcError::Overflow)?;
+        options.push(DutyOption {
+            kind,
+            measure_type_id: r.measure.measure_type.clone(),
+            measure_sid: r.measure.sid,
+            geographical_area: r.measure.geographical_area.clone(),
+            order_number: r.measure.order_number.clone(),
+            additional_code: r.measure.additional_code.clone(),
+            lines,
+            vat_base,
+            total,
+        });
+    }
+    let cheapest = options
+        .iter()
+        .enumerate()
+        .min_by(|(ia, a), (ib, b)| a.total.cmp(&b.total).then(ia.cmp(ib)))
+        .map(|(i, _)| i);
+    Ok(Calculation {
+        options,
+        cheapest,
+        prohibitions,
+    })
+}
+
+/// Anti-dumping/countervailing measures carry company additional codes (with a residual
+/// code such as `C999` for all other companies): when such measures apply, one of their
+/// codes must be declared, per measure type.
+fn check_additional_codes(applicable: &[&Measure], declared: &[String]) -> Result<(), CalcError> {
+    let mut types: Vec<&str> = Vec::new();
+    for m in applicable {
+        if measure_type(&m.measure_type).kind == MeasureKind::AntiDumping
+            && m.additional_code.is_some()
+            && !types.contains(&m.measure_type.as_str())
+        {
+            types.push(&m.measure_type);
+        }
+    }
+    for t in types {
+        let mut codes: Vec<String> = applicable
+            .iter()
+            .filter(|m| m.measure_type == t)
+            .filter_map(|m| m.additional_code.clone())
+            .collect();
+        codes.sort();
+        codes.dedup();
+        if !codes.iter().any(|c| declared.contains(c)) {
+            return Err(CalcError::AdditionalCodeRequired {
+                measure_type_id: t.to_owned(),
+                codes,
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,306 @@
+//! Domain records: validity periods, geographical areas and their memberships,
+//! regulations, measures, and [`TariffData`] with its goods-code index.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::duty::{MeasureComponent, MeasureCondition};
+use crate::nomenclature::GoodsCode;
+
+/// The erga omnes geographical area: every origin.
+pub const ERGA_OMNES: &str = "1011";
+
+/// A validity period; both ends are inclusive (TARIC validity start and end dates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validity {
+    /// First day of validity.
+    pub start: NaiveDate,
+    /// Last day of validity; `None`: open-ended.
+    pub end: Option<NaiveDate>,
+}
+
+impl Validity {
+    /// A period from `start` to `end` (inclusive).
+    pub fn new(start: NaiveDate, end: Option<NaiveDate>) -> Self {
+        Self { start, end }
+    }
+
+    /// An open-ended period from `start`.
+    pub fn from(start: NaiveDate) -> Self {
+        Self { start, end: None }
+    }
+
+    /// Whether `date` is within the period (both ends inclusive).
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.start <= date && self.end.is_none_or(|e| date <= e)
+    }
+
+    /// Whether the two periods share at least one day.
+    pub fn overlaps(&self, other: &Validity) -> bool {
+        let self_ends_before = self.end.is_some_and(|e| e < other.start);
+        let other_ends_before = other.end.is_some_and(|e| e < self.start);
+        !self_ends_before && !other_ends_before
+    }
+}
+
+/// The kind of a geographical area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AreaKind {
+    /// A country (TARIC area code 0), e.g. `"CN"`.
+    Country,
+    /// A group of countries (code 1), e.g. `"1011"` erga omnes, `"1013"` European Union,
+    /// `"2005"` GSP.
+    Group,
+    /// A region (code 2), e.g. `"XC"` Ceuta.
+    Region,
+}
+
+/// A geographical area (TARIC `geographical.area`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeographicalArea {
+    /// Area id: an ISO country code (`"CN"`) or a 4-digit group id (`"1011"`, `"1013"`).
+    pub id: String,
+    /// Country, group or region.
+    pub kind: AreaKind,
+    /// When the area exists.
+    pub validity: Validity,
+}
+
+/// A member of a geographical area group over a period (memberships change over time:
+/// countries join and leave groups such as GSP).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// The group's id, e.g. `"2005"`.
+    pub group: String,
+    /// The member's id, e.g. `"IN"` (a country, a region or another group).
+    pub member: String,
+    /// When the area is a member.
+    pub validity: Validity,
+}
+
+/// A (base or modification) regulation.
+///
+/// A measure without an end date ends when its regulation ends (TARIC implicit end
+/// date).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Regulation {
+    /// Regulation id, e.g. `"R2204870"`.
+    pub id: String,
+    /// Validity of the regulation.
+    pub validity: Validity,
+}
+
+/// A measure (TARIC `measure`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Measure {
+    /// Measure SID.
+    pub sid: u64,
+    /// Measure type id, e.g. `"103"` (see [`crate::measures::measure_type`]).
+    pub measure_type: String,
+    /// The goods code; the measure applies to it and all its descendants.
+    pub goods_code: GoodsCode,
+    /// Geographical area id: a country, a group or `"1011"` (erga omnes).
+    pub geographical_area: String,
+    /// Excluded areas (countries or groups; excluding a group excludes its members).
+    #[serde(default)]
+    pub excluded_areas: Vec<String>,
+    /// Additional code, type and code together, e.g. `"C999"`, `"B123"`.
+    #[serde(default)]
+    pub additional_code: Option<String>,
+    /// Quota order number, e.g. `"091104"`.
+    #[serde(default)]
+    pub order_number: Option<String>,
+    /// The regulation the measure belongs to.
+    #[serde(default)]
+    pub regulation: Option<String>,
+    /// Validity; an open end inherits the regulation's end (see [`Measure::effective_validity`]).
+    pub validity: Validity,
+    /// Duty components.
+    #[serde(default)]
+    pub components: Vec<MeasureComponent>,
+    /// Conditions.
+    #[serde(default)]
+    pub conditions: Vec<MeasureCondition>,
+    /// Footnote ids, e.g. `"TN701"`.
+    #[serde(default)]
+    pub footnotes: Vec<String>,
+    /// An administration's own (national) measure, e.g. VAT or excise.
+    #[serde(default)]
+    pub national: bool,
+}
+
+impl Measure {
+    /// The measure's validity with the TARIC implicit end date: a measure with no end date
+    /// ends when its regulation ends (when the regulation is in `regulations` and has an
+    /// end date).
+    pub fn effective_validity(&self, regulations: &[Regulation]) -> Validity {
+        if self.validity.end.is_some() {
+            return self.validity;
+        }
+        let end = self.regulation.as_ref().and_then(|id| {
+            regulations
+                .iter()
+                .find(|r| &r.id == id)
+                .and_then(|r| r.validity.end)
+        });
+        Validity {
+            start: self.validity.start,
+            end,
+        }
+    }
+}
+
+/// The records the applicability and calculation functions work on, with an index of
+/// measures by goods code.
+///
+/// Build it with [`TariffData::new`] (or deserialize it: the index is rebuilt). After
+/// changing `measures` in place, call [`TariffData::reindex`]; if the number of measures
+/// no longer matches the index, lookups fall back to a full scan.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "TariffRecords")]
+pub struct TariffData {
+    /// Measures.
+    pub measures: Vec<Measure>,
+    /// Geographical areas.
+    pub areas: Vec<GeographicalArea>,
+    /// Group memberships.
+    pub memberships: Vec<Membership>,
+    /// Regulations.
+    pub regulations: Vec<Regulation>,
+    /// Measure positions by the 10 digits of their goods code.
+    #[serde(skip)]
+    index: BTreeMap<String, Vec<usize>>,
+    /// Number of measures when the index was built.
+    #[serde(skip)]
+    indexed: usize,
+}
+
+/// The serialized form of [`TariffData`] (without its index).
+#[derive(Deserialize)]
+struct TariffRecords {
+    #[serde(default)]
+    measures: Vec<Measure>,
+    #[serde(default)]
+    areas: Vec<GeographicalArea>,
+    #[serde(default)]
+    memberships: Vec<Membership>,
+    #[serde(default)]
+    regulations: Vec<Regulation>,
+}
+
+impl From<TariffRecords> for TariffData {
+    fn from(r: TariffRecords) -> Self {
+        Self::new(r.measures, r.areas, r.memberships, r.regulations)
+    }
+}
+
+impl TariffData {
+    /// The records, indexed.
+    pub fn new(
+        measures: Vec<Measure>,
+        areas: Vec<GeographicalArea>,
+        memberships: Vec<Membership>,
+        regulations: Vec<Regulation>,
+    ) -> Self {
+        let mut data = Self {
+            measures,
+            areas,
+            memberships,
+            regulations,
+            index: BTreeMap::new(),
+            indexed: 0,
+        };
+        data.reindex();
+        data
+    }
+
+    /// Rebuilds the goods-code index (after changing `measures`).
+    pub fn reindex(&mut self) {
+        let mut index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, m) in self.measures.iter().enumerate() {
+            index
+                .entry(m.goods_code.as_str().to_owned())
+                .or_default()
+                .push(i);
+        }
+        self.index = index;
+        self.indexed = self.measures.len();
+    }
+
+    fn index_is_current(&self) -> bool {
+        self.indexed == self.measures.len()
+    }
+
+    /// The measures declared on exactly these 10 digits (any product-line suffix).
+    pub fn measures_on(&self, code: &GoodsCode) -> Vec<&Measure> {
+        if !self.index_is_current() {
+            return self
+                .measures
+                .iter()
+                .filter(|m| m.goods_code.as_str() == code.as_str())
+                .collect();
+        }
+        self.index
+            .get(code.as_str())
+            .map(|ix| ix.iter().filter_map(|&i| self.measures.get(i)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The measures whose goods code starts with `prefix` (digits, e.g. `"0702"`): the
+    /// measures on a line and on its descendants.
+    pub fn measures_under(&self, prefix: &str) -> Vec<&Measure> {
+        if !self.index_is_current() {
+            return self
+                .measures
+                .iter()
+                .filter(|m| m.goods_code.as_str().starts_with(prefix))
+                .collect();
+        }
+        self.index
+            .range(prefix.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .flat_map(|(_, ix)| ix.iter().filter_map(|&i| self.measures.get(i)))
+            .collect()
+    }
+
+    /// A geographical area by id.
+    pub fn area(&self, id: &str) -> Option<&GeographicalArea> {
+        self.areas.iter().find(|a| a.id == id)
+    }
+
+    /// Whether `member` is a direct member of `group` on `date`.
+    pub fn is_member(&self, group: &str, member: &str, date: NaiveDate) -> bool {
+        self.memberships
+            .iter()
+            .any(|m| m.group == group && m.member == member && m.validity.contains(date))
+    }
+
+    /// Whether the area `area` covers the origin `origin` on `date`: the same id, erga
+    /// omnes (`"1011"`), or a group the origin is a member of on that date, directly or
+    /// through member groups.
+    pub fn area_covers(&self, area: &str, origin: &str, date: NaiveDate) -> bool {
+        if area == origin || area == ERGA_OMNES {
+            return true;
+        }
+        let mut seen: Vec<&str> = vec![area];
+        let mut stack: Vec<&str> = vec![area];
+        while let Some(group) = stack.pop() {
+            for m in &self.memberships {
+                if m.group != group || !m.validity.contains(date) {
+                    continue;
+                }
+                if m.member == origin {
+                    return true;
+                }
+                if !seen.contains(&m.member.as_str()) {
+                    seen.push(&m.member);
+                    stack.push(&m.member);
+                }
+            }
+        }
+        false
+    }
+}

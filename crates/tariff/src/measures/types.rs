@@ -1,0 +1,129 @@
+//! Measure types: a built-in table of the common TARIC measure types.
+
+use serde::{Deserialize, Serialize};
+
+/// What a measure type does, for applicability and duty calculation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasureKind {
+    /// Third-country (MFN) duty, including under end-use (103, 105).
+    ThirdCountry,
+    /// Tariff preference or customs union duty (106, 141, 142, 145).
+    Preference,
+    /// Autonomous suspension (112, 115, 117, 119).
+    Suspension,
+    /// Tariff quota, preferential or not (122, 123, 143, 146, 147).
+    Quota,
+    /// Anti-dumping or countervailing duty, provisional or definitive (551 to 554).
+    AntiDumping,
+    /// Additional duties (695, 696).
+    AdditionalDuty,
+    /// Value added tax (305).
+    Vat,
+    /// Excise (306).
+    Excise,
+    /// Import or export prohibition (277, 278).
+    Prohibition,
+    /// Anything else: controls, restrictions, notices, suspended duties; never a duty line.
+    Other,
+}
+
+impl MeasureKind {
+    /// Whether a measure of this kind is a way to declare (its own duty option).
+    pub fn is_option(self) -> bool {
+        matches!(
+            self,
+            Self::ThirdCountry | Self::Preference | Self::Suspension | Self::Quota
+        )
+    }
+
+    /// Whether a measure of this kind adds a duty on top of every option.
+    pub fn is_stacked(self) -> bool {
+        matches!(self, Self::AntiDumping | Self::AdditionalDuty)
+    }
+}
+
+/// A measure type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasureTypeInfo {
+    /// Measure type id, e.g. `"103"`.
+    pub id: String,
+    /// Description, e.g. `"Third country duty"`.
+    pub description: String,
+    /// TARIC measure type series: `A` prohibitions, `B` entry subject to conditions, `C`
+    /// applicable duty, `D` anti-dumping/countervailing, `F` additional duties, `P` VAT,
+    /// `Q` excise; `?` for an unknown type.
+    pub series: char,
+    /// What it does.
+    pub kind: MeasureKind,
+}
+
+/// The built-in table: (id, description, series, kind).
+pub const MEASURE_TYPES: &[(&str, &str, char, MeasureKind)] = &[
+    ("103", "Third country duty", 'C', MeasureKind::ThirdCountry),
+    ("105", "Non preferential duty under end-use", 'C', MeasureKind::ThirdCountry),
+    ("106", "Customs Union Duty", 'C', MeasureKind::Preference),
+    ("112", "Autonomous tariff suspension", 'C', MeasureKind::Suspension),
+    ("115", "Autonomous suspension under end-use", 'C', MeasureKind::Suspension),
+    (
+        "117",
+        "Suspension - goods for certain categories of ships, boats and other vessels and for drilling or production platforms",
+        'C',
+        MeasureKind::Suspension,
+    ),
+    ("119", "Airworthiness tariff suspension", 'C', MeasureKind::Suspension),
+    ("122", "Non preferential tariff quota", 'C', MeasureKind::Quota),
+    ("123", "Non preferential tariff quota under end-use", 'C', MeasureKind::Quota),
+    ("141", "Preferential suspension", 'C', MeasureKind::Preference),
+    ("142", "Tariff preference", 'C', MeasureKind::Preference),
+    ("143", "Preferential tariff quota", 'C', MeasureKind::Quota),
+    ("145", "Preferential suspension under end-use", 'C', MeasureKind::Preference),
+    ("146", "Preferential tariff quota under end-use", 'C', MeasureKind::Quota),
+    ("147", "Customs Union Quota", 'C', MeasureKind::Quota),
+    ("277", "Import prohibition", 'A', MeasureKind::Prohibition),
+    ("278", "Export prohibition", 'A', MeasureKind::Prohibition),
+    ("305", "Value added tax", 'P', MeasureKind::Vat),
+    ("306", "Excises", 'Q', MeasureKind::Excise),
+    ("410", "Veterinary control", 'B', MeasureKind::Other),
+    ("551", "Provisional anti-dumping duty", 'D', MeasureKind::AntiDumping),
+    ("552", "Definitive anti-dumping duty", 'D', MeasureKind::AntiDumping),
+    ("553", "Provisional countervailing duty", 'D', MeasureKind::AntiDumping),
+    ("554", "Definitive countervailing duty", 'D', MeasureKind::AntiDumping),
+    (
+        "555",
+        "Anti-dumping/countervailing duty - Pending collection",
+        'D',
+        MeasureKind::Other,
+    ),
+    (
+        "561",
+        "Notice of initiation of an anti-dumping proceeding",
+        'D',
+        MeasureKind::Other,
+    ),
+    ("562", "Suspended anti-dumping/countervailing duty", 'D', MeasureKind::Other),
+    ("564", "Suspended definitive anti-dumping duty", 'D', MeasureKind::Other),
+    ("565", "Suspended definitive countervailing duty", 'D', MeasureKind::Other),
+    ("570", "Anti-dumping/countervailing registration", 'D', MeasureKind::Other),
+    ("695", "Additional duties", 'F', MeasureKind::AdditionalDuty),
+    ("696", "Additional duties (safeguard)", 'F', MeasureKind::AdditionalDuty),
+];
+
+/// The measure type `id` from the built-in table; an unknown id gives kind
+/// [`MeasureKind::Other`], series `'?'` and the description `"Measure type {id}"`.
+pub fn measure_type(id: &str) -> MeasureTypeInfo {
+    match MEASURE_TYPES.iter().find(|(i, ..)| *i == id) {
+        Some((i, description, series, kind)) => MeasureTypeInfo {
+            id: (*i).to_owned(),
+            description: (*description).to_owned(),
+            series: *series,
+            kind: *kind,
+        },
+        None => MeasureTypeInfo {
+            id: id.to_owned(),
+            description: format!("Measure type {id}"),
+            series: '?',
+            kind: MeasureKind::Other,
+        },
+    }
+}

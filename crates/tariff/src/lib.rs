@@ -5,10 +5,13 @@
 //! - [`taric3`]: TARIC3 XML envelopes parsed into typed records.
 //! - [`measures`]: measures as of a date, their applicability to a commodity and origin, and
 //!   the duty calculation options.
+//! - [`layer`]: tariff layers stored as generic records (kind, key, validity, JSON payload),
+//!   from TARIC3 envelopes and nomenclature files, and rebuilt into the domain.
 //!
 //! Pure: no IO, no clock. Callers read files and pass dates in.
 
 pub mod duty;
+pub mod layer;
 pub mod measures;
 pub mod nomenclature;
 pub mod taric3;

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod duty;
+mod layer;
 mod measures;
 mod nomenclature;
 mod taric3;

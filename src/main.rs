@@ -3,6 +3,7 @@
 
 mod bench;
 mod config;
+mod tariff_cmd;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -64,6 +65,9 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// The tariff: import TARIC3 and nomenclature files, import history, rollback.
+    #[command(subcommand)]
+    Tariff(tariff_cmd::TariffCmd),
     /// Benchmarks (results go in docs/benchmarks.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -531,6 +535,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Audit(AuditCmd::Verify) => audit_verify(&cfg).await,
         Command::Backup { out } => backup(&cfg, &out).await.map(|_| ExitCode::SUCCESS),
         Command::Restore { from, force } => restore(&cfg, &from, force).await,
+        Command::Tariff(t) => tariff_cmd::run(&cfg, t).await.map(|_| ExitCode::SUCCESS),
         Command::Bench(b) => bench::run(b).await.map(|_| ExitCode::SUCCESS),
     }
 }

@@ -454,3 +454,121 @@ fn postgres_backup_and_restore() {
     assert_eq!(code, 0);
     assert!(stdout.contains("FR"), "{stdout}");
 }
+
+fn reference() -> Option<std::path::PathBuf> {
+    let p = std::env::var("PORTORIUM_REFERENCE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference"));
+    if p.join("tariff").exists() {
+        Some(p)
+    } else {
+        eprintln!("SKIPPED: reference data not found at {}", p.display());
+        None
+    }
+}
+
+/// `tariff import`: real CN 2026 into the common layer, real UK TARIC3 envelopes into a GBP
+/// administration's layer; a schema-invalid file changes nothing; history and rollback.
+#[test]
+fn tariff_import_history_and_rollback() {
+    let Some(r) = reference() else { return };
+    let t = r.join("tariff");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path().join("data");
+    let d = d.to_str().expect("utf8");
+    let s = |p: &Path| p.to_str().expect("utf8").to_owned();
+    let xsd = s(&t.join("taric3/taric3.xsd"));
+    let cn: Vec<String> = ["Sections", "Chapters", "Headings", "Subheadings", "Codes"]
+        .iter()
+        .map(|k| s(&t.join(format!("cn2026/cn{k}_2026.json"))))
+        .collect();
+    let mut args = vec!["tariff", "import", "--data-dir", d, "--common"];
+    args.extend(cn.iter().map(String::as_str));
+    let started = std::time::Instant::now();
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{out}{err}");
+    eprintln!("CN 2026 import (debug build): {:?}", started.elapsed());
+    assert!(out.contains("common layer"), "{out}");
+    // Only four of the five CN files: refused, naming what is missing.
+    let (code, _, err) = run(&[
+        "tariff",
+        "import",
+        "--data-dir",
+        d,
+        "--common",
+        &cn[0],
+        &cn[1],
+        &cn[2],
+        &cn[4],
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("five files"), "{err}");
+
+    let (code, _, err) = run(&[
+        "tenant",
+        "add",
+        "--data-dir",
+        d,
+        "--code",
+        "GB",
+        "--name",
+        "HMRC",
+        "--currency",
+        "GBP",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let uk: Vec<String> = std::fs::read_dir(t.join("taric3-uk"))
+        .expect("taric3-uk")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .map(|p| s(&p))
+        .collect();
+    assert!(!uk.is_empty());
+    let mut args = vec![
+        "tariff",
+        "import",
+        "--data-dir",
+        d,
+        "--tenant",
+        "GB",
+        "--taric3-xsd",
+        &xsd,
+    ];
+    args.extend(uk.iter().map(String::as_str));
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // A TaMaTo sample that is not valid against taric3.xsd is refused; nothing changes.
+    let bad = s(&t.join("taric3/measure_CREATE.xml"));
+    let (code, _, err) = run(&[
+        "tariff",
+        "import",
+        "--data-dir",
+        d,
+        "--tenant",
+        "GB",
+        "--taric3-xsd",
+        &xsd,
+        &bad,
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("not valid against taric3.xsd"), "{err}");
+    let (code, history, _) = run(&["tariff", "imports", "--data-dir", d, "--tenant", "GB"]);
+    assert_eq!(code, 0);
+    assert_eq!(history.lines().count(), 1, "{history}");
+    let id = history
+        .split_whitespace()
+        .next()
+        .expect("import id")
+        .to_owned();
+
+    // Roll back the GB import; the common layer's import is untouched.
+    let (code, out, err) = run(&["tariff", "rollback", "--data-dir", d, "--id", &id]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, history, _) = run(&["tariff", "imports", "--data-dir", d, "--tenant", "GB"]);
+    assert!(history.contains("rolled_back"), "{history}");
+    let (_, common, _) = run(&["tariff", "imports", "--data-dir", d, "--common"]);
+    assert!(common.contains("committed"), "{common}");
+    let (code, out, _) = run(&["audit", "verify", "--data-dir", d]);
+    assert_eq!(code, 0, "{out}");
+}

@@ -18,6 +18,7 @@ mod identity;
 mod messages;
 mod outbox;
 mod scope;
+mod tariff;
 pub mod testing;
 
 pub use audit::{verify_log, AuditLog, AuditLogConfig, AuditRecord, ProofBundle};
@@ -32,6 +33,7 @@ pub use identity::{
 pub use messages::{MessageRow, NewMessage};
 pub use outbox::{OutboxEvent, Tx};
 pub use scope::{Scope, Scoped};
+pub use tariff::{NewTariffRecord, RecordChange, StoredTariffRecord, TariffImportRow, TariffLayer};
 
 /// Result alias for store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -452,3 +452,472 @@ async fn audit_tampering_is_detected() {
         }
     }
 }
+
+// ---- tariff layers ----
+
+fn upsert(kind: &str, key: &str, payload: serde_json::Value) -> RecordChange {
+    RecordChange::Upsert(NewTariffRecord {
+        kind: kind.into(),
+        key: key.into(),
+        valid_from: chrono::NaiveDate::from_ymd_opt(2026, 1, 1),
+        valid_to: None,
+        payload,
+    })
+}
+
+fn delete(kind: &str, key: &str) -> RecordChange {
+    RecordChange::Delete {
+        kind: kind.into(),
+        key: key.into(),
+    }
+}
+
+fn no_progress(_: usize) {}
+
+/// Every stored version of a layer (current and superseded).
+async fn version_count(db: &TestDb, layer: &str) -> i64 {
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tariff_records WHERE layer = $1")
+        .bind(layer)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    n
+}
+
+/// A store whose clock does not move: import history must not depend on timestamps.
+async fn tariff_store(db: &TestDb) -> Store {
+    let clock = Arc::new(FixedClock::new(
+        chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+    ));
+    let store = db
+        .open_with(clock, Arc::new(SeqIdGen::default()))
+        .await
+        .unwrap();
+    store
+        .create_tenant(
+            &"NL".parse().unwrap(),
+            "Netherlands",
+            &"EUR".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    store
+}
+
+#[tokio::test]
+async fn tariff_layers_import_update_delete_and_history() {
+    for db in TestDb::all().await.unwrap() {
+        let store = tariff_store(&db).await;
+        let common = TariffLayer::Common;
+        let nl: TariffLayer = "NL".parse().unwrap();
+        assert_eq!("common".parse::<TariffLayer>().unwrap(), common);
+        assert_eq!(nl.to_string(), "NL");
+        assert!("nope".parse::<TariffLayer>().is_err());
+
+        let first = store
+            .tariff_import(
+                &common,
+                "taric-2026-01.xml",
+                "taric3",
+                &[
+                    upsert("measure", "m1", serde_json::json!({"duty": "4%"})),
+                    upsert("measure", "m2", serde_json::json!({"duty": "2%"})),
+                    upsert("goods.nomenclature", "0101210000", serde_json::json!({})),
+                    upsert(
+                        "geographical.area",
+                        "1011",
+                        serde_json::json!({"d": "ERGA OMNES"}),
+                    ),
+                ],
+                &no_progress,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (first.inserted, first.updated, first.deleted),
+            (4, 0, 0),
+            "{}",
+            db.label
+        );
+        assert_eq!(first.status, "committed");
+        assert_eq!(first.layer, "common");
+        // The national layer is independent, even for the same kind and key.
+        let national = store
+            .tariff_import(
+                &nl,
+                "nl.csv",
+                "csv",
+                &[
+                    upsert("measure", "m1", serde_json::json!({"excise": "NL"})),
+                    upsert("measure", "nl-1", serde_json::json!({"excise": "x"})),
+                ],
+                &no_progress,
+            )
+            .await
+            .unwrap();
+        assert_eq!(national.inserted, 2);
+        assert_eq!(store.tariff_records(&common, None).await.unwrap().len(), 4);
+        assert_eq!(store.tariff_records(&nl, None).await.unwrap().len(), 2);
+        let measures = store
+            .tariff_records(&common, Some("measure"))
+            .await
+            .unwrap();
+        assert_eq!(
+            measures.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+            ["m1", "m2"]
+        );
+        // (kind, key) order across kinds.
+        let all = store.tariff_records(&common, None).await.unwrap();
+        assert_eq!(
+            all.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(),
+            [
+                "geographical.area",
+                "goods.nomenclature",
+                "measure",
+                "measure"
+            ]
+        );
+        assert_eq!(all[2].import_id, first.id);
+        assert_eq!(
+            all[2].valid_from,
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+        );
+
+        // Update m1, delete m2, insert m3; a key inserted and deleted in the same import
+        // leaves nothing.
+        let second = store
+            .tariff_import(
+                &common,
+                "taric-2026-02.xml",
+                "taric3",
+                &[
+                    upsert("measure", "m1", serde_json::json!({"duty": "5%"})),
+                    delete("measure", "m2"),
+                    upsert("measure", "m3", serde_json::json!({"duty": "0%"})),
+                    upsert("measure", "tmp", serde_json::json!({})),
+                    delete("measure", "tmp"),
+                ],
+                &no_progress,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (second.inserted, second.updated, second.deleted),
+            (1, 1, 1),
+            "{}",
+            db.label
+        );
+        let measures = store
+            .tariff_records(&common, Some("measure"))
+            .await
+            .unwrap();
+        assert_eq!(
+            measures.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+            ["m1", "m3"]
+        );
+        assert_eq!(measures[0].payload, serde_json::json!({"duty": "5%"}));
+        assert_eq!(measures[0].import_id, second.id);
+        // History is kept: m1 twice and the deleted m2 (4 + m1' + m3).
+        assert_eq!(version_count(&db, "common").await, 6, "{}", db.label);
+        // The national layer did not move.
+        assert_eq!(
+            store.tariff_records(&nl, Some("measure")).await.unwrap()[0].payload,
+            serde_json::json!({"excise": "NL"})
+        );
+        // Newest first (the clock stands still, so this is not ordered by time).
+        let history = store.tariff_imports(&common).await.unwrap();
+        assert_eq!(
+            history.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            [second.id.as_str(), first.id.as_str()]
+        );
+        assert_eq!(history[0], second);
+        assert_eq!(store.tariff_imports(&nl).await.unwrap(), [national]);
+    }
+}
+
+#[tokio::test]
+async fn tariff_import_is_all_or_nothing() {
+    for db in TestDb::all().await.unwrap() {
+        let store = tariff_store(&db).await;
+        let layer = TariffLayer::Common;
+        store
+            .tariff_import(
+                &layer,
+                "a",
+                "csv",
+                &[upsert("measure", "m1", serde_json::json!({"v": 1}))],
+                &no_progress,
+            )
+            .await
+            .unwrap();
+        let before = store.tariff_records(&layer, None).await.unwrap();
+        let versions = version_count(&db, "common").await;
+        let mut changes: Vec<RecordChange> = (0..1500)
+            .map(|i| upsert("measure", &format!("n{i}"), serde_json::json!({"i": i})))
+            .collect();
+        changes.insert(1, upsert("measure", "m1", serde_json::json!({"v": 2})));
+        changes.insert(700, delete("goods.nomenclature", "9999999999"));
+        let e = store
+            .tariff_import(&layer, "b", "csv", &changes, &no_progress)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Invalid(_)), "{}: {e}", db.label);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("goods.nomenclature") && msg.contains("9999999999"),
+            "{msg}"
+        );
+        assert_eq!(store.tariff_records(&layer, None).await.unwrap(), before);
+        assert_eq!(version_count(&db, "common").await, versions);
+        assert_eq!(store.tariff_imports(&layer).await.unwrap().len(), 1);
+        // Deleting twice in one import is refused the same way.
+        let e = store
+            .tariff_import(
+                &layer,
+                "c",
+                "csv",
+                &[delete("measure", "m1"), delete("measure", "m1")],
+                &no_progress,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Invalid(_)), "{}: {e}", db.label);
+        assert_eq!(store.tariff_records(&layer, None).await.unwrap(), before);
+        // A national layer needs its administration.
+        let e = store
+            .tariff_import(
+                &"FR".parse().unwrap(),
+                "fr.csv",
+                "csv",
+                &[upsert("measure", "m1", serde_json::json!({}))],
+                &no_progress,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, StoreError::NotFound { .. }),
+            "{}: {e}",
+            db.label
+        );
+        assert!(store
+            .tariff_imports(&"FR".parse().unwrap())
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}
+
+#[tokio::test]
+async fn tariff_rollback_restores_the_previous_state() {
+    for db in TestDb::all().await.unwrap() {
+        let store = tariff_store(&db).await;
+        let layer: TariffLayer = "NL".parse().unwrap();
+        let first = store
+            .tariff_import(
+                &layer,
+                "a",
+                "csv",
+                &[
+                    upsert("measure", "m1", serde_json::json!({"v": 1})),
+                    upsert("measure", "m2", serde_json::json!({"v": 1})),
+                    upsert("measure", "m3", serde_json::json!({"v": 1})),
+                ],
+                &no_progress,
+            )
+            .await
+            .unwrap();
+        let after_first = store.tariff_records(&layer, None).await.unwrap();
+        let second = store
+            .tariff_import(
+                &layer,
+                "b",
+                "csv",
+                &[
+                    upsert("measure", "m1", serde_json::json!({"v": 2})),
+                    delete("measure", "m2"),
+                    upsert("measure", "m4", serde_json::json!({"v": 2})),
+                ],
+                &no_progress,
+            )
+            .await
+            .unwrap();
+        let after_second = store.tariff_records(&layer, None).await.unwrap();
+        assert_ne!(after_second, after_first);
+        // Only the latest committed import may be rolled back.
+        let e = store.tariff_rollback(&first.id).await.unwrap_err();
+        assert!(matches!(e, StoreError::Invalid(_)), "{}: {e}", db.label);
+        assert_eq!(
+            store.tariff_records(&layer, None).await.unwrap(),
+            after_second
+        );
+        assert!(matches!(
+            store.tariff_rollback("no-such-import").await,
+            Err(StoreError::NotFound { .. })
+        ));
+
+        let undone = store.tariff_rollback(&second.id).await.unwrap();
+        assert_eq!(undone.status, "rolled_back");
+        assert!(undone.rolled_back_at.is_some());
+        assert_eq!(
+            store.tariff_records(&layer, None).await.unwrap(),
+            after_first,
+            "{}",
+            db.label
+        );
+        assert_eq!(version_count(&db, "NL").await, 3);
+        let history = store.tariff_imports(&layer).await.unwrap();
+        assert_eq!(history[0], undone);
+        assert_eq!(history[1].status, "committed");
+        assert!(store.tariff_rollback(&second.id).await.is_err());
+
+        // A new import after the rollback, then its rollback, then the first one's.
+        let third = store
+            .tariff_import(
+                &layer,
+                "c",
+                "csv",
+                &[upsert("measure", "m1", serde_json::json!({"v": 3}))],
+                &no_progress,
+            )
+            .await
+            .unwrap();
+        assert_eq!(third.updated, 1);
+        store.tariff_rollback(&third.id).await.unwrap();
+        assert_eq!(
+            store.tariff_records(&layer, None).await.unwrap(),
+            after_first
+        );
+        store.tariff_rollback(&first.id).await.unwrap();
+        assert!(store.tariff_records(&layer, None).await.unwrap().is_empty());
+        assert_eq!(version_count(&db, "NL").await, 0);
+        let statuses: Vec<String> = store
+            .tariff_imports(&layer)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.status)
+            .collect();
+        assert_eq!(statuses, ["rolled_back", "rolled_back", "rolled_back"]);
+    }
+}
+
+#[tokio::test]
+async fn exchange_rates_by_month() {
+    for db in TestDb::all().await.unwrap() {
+        let store = db.open().await.unwrap();
+        let usd: CurrencyCode = "USD".parse().unwrap();
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let rate = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+        assert_eq!(
+            store.exchange_rate(&usd, d(2026, 3, 15)).await.unwrap(),
+            None
+        );
+        store
+            .set_exchange_rate(&usd, d(2026, 3, 1), rate("1.0842"))
+            .await
+            .unwrap();
+        store
+            .set_exchange_rate(&usd, d(2026, 4, 1), rate("1.0901"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.exchange_rate(&usd, d(2026, 3, 31)).await.unwrap(),
+            Some((d(2026, 3, 1), rate("1.0842"))),
+            "{}",
+            db.label
+        );
+        assert_eq!(
+            store.exchange_rate(&usd, d(2026, 4, 1)).await.unwrap(),
+            Some((d(2026, 4, 1), rate("1.0901")))
+        );
+        assert_eq!(
+            store.exchange_rate(&usd, d(2026, 5, 1)).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .exchange_rate(&"GBP".parse().unwrap(), d(2026, 3, 1))
+                .await
+                .unwrap(),
+            None
+        );
+        // Update.
+        store
+            .set_exchange_rate(&usd, d(2026, 3, 1), rate("1.08425"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.exchange_rate(&usd, d(2026, 3, 2)).await.unwrap(),
+            Some((d(2026, 3, 1), rate("1.08425")))
+        );
+        assert!(matches!(
+            store
+                .set_exchange_rate(&usd, d(2026, 3, 2), rate("1"))
+                .await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            store
+                .set_exchange_rate(&usd, d(2026, 3, 1), rate("0"))
+                .await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn tariff_import_of_20000_records() {
+    for db in TestDb::all().await.unwrap() {
+        let store = tariff_store(&db).await;
+        let layer = TariffLayer::Common;
+        let n = 20_000;
+        let changes: Vec<RecordChange> = (0..n)
+            .map(|i| {
+                upsert(
+                    if i % 4 == 0 {
+                        "goods.nomenclature"
+                    } else {
+                        "measure"
+                    },
+                    &format!("{i:010}"),
+                    serde_json::json!({"duty": format!("{}%", i % 17), "geo": "1011", "i": i}),
+                )
+            })
+            .collect();
+        let calls = std::sync::Mutex::new(Vec::new());
+        let progress = |done: usize| calls.lock().unwrap().push(done);
+        let started = std::time::Instant::now();
+        let import = store
+            .tariff_import(&layer, "big", "test", &changes, &progress)
+            .await
+            .unwrap();
+        let insert_time = started.elapsed();
+        assert_eq!(import.inserted, n as i64);
+        let calls = calls.into_inner().unwrap();
+        assert!(calls.len() >= 19, "{calls:?}");
+        assert_eq!(calls.last(), Some(&(n as usize)));
+        // Again, as an update of every record.
+        let started = std::time::Instant::now();
+        let update = store
+            .tariff_import(&layer, "big2", "test", &changes, &no_progress)
+            .await
+            .unwrap();
+        let update_time = started.elapsed();
+        assert_eq!(update.updated, n as i64);
+        let started = std::time::Instant::now();
+        let records = store.tariff_records(&layer, None).await.unwrap();
+        let read_time = started.elapsed();
+        assert_eq!(records.len(), n as usize);
+        let started = std::time::Instant::now();
+        store.tariff_rollback(&update.id).await.unwrap();
+        let rollback_time = started.elapsed();
+        eprintln!(
+            "{}: import of {n} records {insert_time:?}, update {update_time:?}, read {read_time:?}, rollback {rollback_time:?}",
+            db.label
+        );
+        assert_eq!(version_count(&db, "common").await, n as i64);
+    }
+}

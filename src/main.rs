@@ -633,6 +633,7 @@ async fn serve(cfg: Config) -> Result<()> {
         tokens: TokenCache::default(),
         decisions: Default::default(),
         logins: Default::default(),
+        tariffs: Default::default(),
     }));
     let listeners = portorium_server::Listeners::bind(&portorium_server::Addresses {
         trader: cfg.trader_addr,

@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod portal;
 pub mod routes;
 pub mod state;
+pub mod tariff;
 pub mod testing;
 
 use crate::error::{ApiError, ErrorCode};

@@ -2,7 +2,7 @@
 
 use crate::api::Paged;
 use crate::error::{ErrorCode, FieldError, Problem};
-use crate::routes::{ops, shared};
+use crate::routes::{ops, shared, tariff};
 use portorium_audit::{AuditEntry, Outcome};
 use portorium_store::{
     AgencyRow, MessageRow, OfficeRow, PrincipalRow, ProofBundle, TenantRow, TokenRow, TraderRow,
@@ -52,8 +52,10 @@ pub struct OperationsApi;
         shared::register_trader, shared::list_traders, shared::get_trader,
         shared::send_message, shared::list_messages, shared::get_message,
         shared::security_audit_entries,
+        tariff::commodity, tariff::duty_calculation_route,
     ),
-    components(schemas(Problem, FieldError, ErrorCode, shared::Me, OfficeRow, TraderRow, MessageRow, AuditEntry, Outcome)),
+    components(schemas(Problem, FieldError, ErrorCode, shared::Me, OfficeRow, TraderRow, MessageRow, AuditEntry, Outcome,
+        tariff::CommodityView, tariff::CommodityLine, tariff::MeasureView, tariff::ConditionView, tariff::Money, tariff::DutyCalculationRequest, tariff::DutyCalculationView, tariff::DutyOptionView, tariff::DutyLineView, tariff::ProhibitionView)),
     modifiers(&BearerAuth)
 )]
 pub struct AdministrationApi;
@@ -64,8 +66,10 @@ pub struct AdministrationApi;
     paths(
         shared::public_administrations, shared::me, shared::get_trader,
         shared::list_messages, shared::get_message,
+        tariff::public_commodity, tariff::public_duty_calculation,
     ),
-    components(schemas(Problem, FieldError, ErrorCode, shared::Me, shared::PublicAdministration, TraderRow, MessageRow)),
+    components(schemas(Problem, FieldError, ErrorCode, shared::Me, shared::PublicAdministration, TraderRow, MessageRow,
+        tariff::CommodityView, tariff::CommodityLine, tariff::MeasureView, tariff::ConditionView, tariff::Money, tariff::DutyCalculationRequest, tariff::DutyCalculationView, tariff::DutyOptionView, tariff::DutyLineView, tariff::ProhibitionView)),
     modifiers(&BearerAuth)
 )]
 pub struct TraderApi;

@@ -144,6 +144,8 @@ pub struct Inner {
     pub tokens: TokenCache,
     pub decisions: DecisionCache,
     pub logins: LoginThrottle,
+    /// Each administration's built tariff.
+    pub tariffs: crate::tariff::TariffCache,
 }
 
 /// Everything a handler can reach. Cheap to clone.

@@ -65,6 +65,7 @@ impl TestServer {
             tokens: TokenCache::default(),
             decisions: Default::default(),
             logins: Default::default(),
+            tariffs: Default::default(),
         }));
         let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
         let listeners = Listeners::bind(&Addresses {

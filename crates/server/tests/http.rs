@@ -64,6 +64,7 @@ fn concrete(path: &str) -> String {
         .replace("{reference}", "NL000396")
         .replace("{eori}", "NL000000001")
         .replace("{name}", "htmx.min.js")
+        .replace("{tenant}", "NL")
 }
 
 /// One demo credential per circle.
@@ -1134,4 +1135,288 @@ fn every_error_code_variant_has_a_row() {
         );
     }
     assert_eq!(ERROR_TABLE.len(), all.len());
+}
+
+// ---- tariff ----
+
+fn uk_reference() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("PORTORIUM_REFERENCE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
+        });
+    let uk = dir.join("tariff/taric3-uk");
+    if uk.is_dir() {
+        Some(uk)
+    } else {
+        eprintln!("SKIPPED: reference data not found at {}", dir.display());
+        None
+    }
+}
+
+/// Import the UK areas, the 0103921100 envelope and the monthly rates into the common layer,
+/// and create a GB administration (GBP).
+async fn seed_uk_tariff(s: &TestServer, dir: &std::path::Path) {
+    use portorium_store::{NewTariffRecord, RecordChange, TariffLayer};
+    let mut all = Vec::new();
+    for f in [
+        "geographical_areas_uk.xml",
+        "uk_0103921100.xml",
+        "xi_monetary_exchange_rates.xml",
+    ] {
+        let bytes = std::fs::read(dir.join(f)).unwrap();
+        let env = portorium_tariff::taric3::parse_envelope(&bytes).unwrap();
+        all.extend(portorium_tariff::layer::changes_from_envelope(&env).unwrap());
+    }
+    let changes: Vec<RecordChange> = all
+        .into_iter()
+        .map(|c| {
+            if c.delete {
+                RecordChange::Delete {
+                    kind: c.kind,
+                    key: c.key,
+                }
+            } else {
+                RecordChange::Upsert(NewTariffRecord {
+                    kind: c.kind,
+                    key: c.key,
+                    valid_from: c.valid_from,
+                    valid_to: c.valid_to,
+                    payload: c.payload,
+                })
+            }
+        })
+        .collect();
+    s.state
+        .store
+        .tariff_import(&TariffLayer::Common, "test", "taric3", &changes, &|_| {})
+        .await
+        .unwrap();
+    s.state
+        .store
+        .create_tenant(&"GB".parse().unwrap(), "HMRC", &"GBP".parse().unwrap())
+        .await
+        .unwrap();
+}
+
+fn calc_body(extra: Value) -> String {
+    let mut b = json!({
+        "commodity_code": "0103921100",
+        "origin": "CN",
+        "date": "2021-06-15",
+        "customs_value": {"amount": "1000", "currency": "EUR"},
+        "quantities": {"KGM": "2000", "NAR": "10"},
+    });
+    if let (Some(o), Some(e)) = (b.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    b.to_string()
+}
+
+#[tokio::test]
+async fn tariff_commodity_and_duty_calculation() {
+    let Some(dir) = uk_reference() else { return };
+    for s in TestServer::all().await {
+        seed_uk_tariff(&s, &dir).await;
+        let trader = s.url(Circle::Trader);
+        let admin = s.url(Circle::Administration);
+        let officer = s.token("officer:NL/jdevries");
+
+        // Commodity, anonymously on the trader gateway.
+        let url =
+            format!("{trader}/api/v1/tariffs/NL/commodities/0103921100?origin=CN&as_of=2021-06-15");
+        let r = call("GET", &url, None, None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["commodity"]["code"], "0103921100");
+        assert_eq!(r.body["commodity"]["declarable"], true);
+        assert_eq!(r.body["ancestors"][0]["code"], "0100000000");
+        assert_eq!(r.body["as_of"], "2021-06-15");
+        let measures = r.body["measures"].as_array().unwrap();
+        let third = measures
+            .iter()
+            .find(|m| m["measure_sid"] == 2046828)
+            .expect("103 erga omnes");
+        assert_eq!(third["measure_type_id"], "103");
+        assert_eq!(third["duty_expression"], "35.10 EUR / 100 kg");
+        assert!(!measures.iter().any(|m| m["measure_type_id"] == "142"));
+        // The same on the administration gateway, authenticated only.
+        let url_admin = url.replace(&trader, &admin);
+        let r2 = call("GET", &url_admin, Some(&officer), None, &[]).await;
+        assert_eq!(r2.status, 200, "{}", r2.text);
+        assert_eq!(r2.body["measures"], r.body["measures"]);
+        assert_eq!(call("GET", &url_admin, None, None, &[]).await.status, 401);
+
+        // Errors.
+        let base = format!("{trader}/api/v1/tariffs");
+        let r = call(
+            "GET",
+            &format!("{base}/SE/commodities/0103921100"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 404, "{}", r.text);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+        let r = call(
+            "GET",
+            &format!("{base}/NL/commodities/01x3"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 400);
+        assert_eq!(r.body["code"], "invalid_path");
+        assert_eq!(r.body["errors"][0]["pointer"], "path:code");
+        let r = call(
+            "GET",
+            &format!("{base}/NL/commodities/0103921100?as_of=2021-13-01"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 400);
+        assert_eq!(r.body["code"], "invalid_query");
+        assert_eq!(r.body["errors"][0]["pointer"], "query:as_of");
+        let r = call(
+            "GET",
+            &format!("{base}/NL/commodities/0702000000"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 404, "{}", r.text);
+
+        // Duty calculation: 35.10 EUR / 100 kg × 2,000 kg = 702.00 EUR.
+        let r = call(
+            "POST",
+            &format!("{base}/NL/duty-calculations"),
+            None,
+            Some(&calc_body(json!({}))),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["currency"], "EUR");
+        let options = r.body["options"].as_array().unwrap();
+        assert_eq!(options.len(), 1);
+        assert_eq!(options[0]["kind"], "third_country");
+        assert_eq!(options[0]["measure_sid"], 2046828);
+        assert_eq!(options[0]["total"], "702.00");
+        assert_eq!(r.body["cheapest"], 0);
+        assert!(r.body["prohibitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["measure_sid"] == 20087819));
+        // Admin gateway with a token.
+        let r = call(
+            "POST",
+            &format!("{admin}/api/v1/tariffs/NL/duty-calculations"),
+            Some(&officer),
+            Some(&calc_body(json!({}))),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["options"][0]["total"], "702.00");
+
+        // GB (GBP): 702.00 × 0.85765 = 602.07 GBP; a GBP customs value is converted first.
+        let gb = format!("{base}/GB/duty-calculations");
+        let r = call("POST", &gb, None, Some(&calc_body(json!({}))), &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["currency"], "GBP");
+        assert_eq!(r.body["exchange_rate"], "0.85765");
+        assert_eq!(r.body["options"][0]["total"], "602.07");
+        assert_eq!(r.body["options"][0]["lines"][0]["currency"], "GBP");
+        let r = call(
+            "POST",
+            &gb,
+            None,
+            Some(&calc_body(
+                json!({"customs_value": {"amount": "857.65", "currency": "GBP"}}),
+            )),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["options"][0]["total"], "602.07");
+        // No rate for the month.
+        let r = call(
+            "POST",
+            &gb,
+            None,
+            Some(&calc_body(json!({"date": "2015-12-31"}))),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.body["errors"][0]["pointer"], "/date");
+        assert!(r.text.contains("no EUR→GBP rate for 2015-12"), "{}", r.text);
+        // A currency that is neither EUR nor the national one.
+        let r = call(
+            "POST",
+            &gb,
+            None,
+            Some(&calc_body(
+                json!({"customs_value": {"amount": "1", "currency": "USD"}}),
+            )),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.body["errors"][0]["pointer"], "/customs_value/currency");
+
+        let nl = format!("{base}/NL/duty-calculations");
+        // Unknown field.
+        let r = call(
+            "POST",
+            &nl,
+            None,
+            Some(&calc_body(json!({"colour": "red"}))),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 400);
+        assert_eq!(r.body["code"], "unknown_field");
+        assert_eq!(r.body["errors"][0]["pointer"], "/colour");
+        // Missing quantity.
+        let r = call(
+            "POST",
+            &nl,
+            None,
+            Some(&calc_body(json!({"quantities": {}}))),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.body["code"], "invalid_field");
+        assert_eq!(r.body["errors"][0]["pointer"], "/quantities");
+        // Unknown administration.
+        let r = call(
+            "POST",
+            &format!("{base}/SE/duty-calculations"),
+            None,
+            Some(&calc_body(json!({}))),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 404, "{}", r.text);
+
+        // A new import is picked up: roll the common layer back and the commodity is gone.
+        let imports = s
+            .state
+            .store
+            .tariff_imports(&portorium_store::TariffLayer::Common)
+            .await
+            .unwrap();
+        s.state.store.tariff_rollback(&imports[0].id).await.unwrap();
+        let r = call("GET", &url, None, None, &[]).await;
+        assert_eq!(r.status, 404, "{}", r.text);
+    }
 }

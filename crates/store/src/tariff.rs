@@ -585,6 +585,20 @@ impl Store {
         rows.iter().map(import_row).collect()
     }
 
+    /// The layer's latest import (committed or rolled back), if any: one row, for caches that
+    /// must notice a new import or a rollback.
+    pub async fn tariff_latest_import(
+        &self,
+        layer: &TariffLayer,
+    ) -> Result<Option<TariffImportRow>> {
+        let row =
+            sqlx::query("SELECT * FROM tariff_imports WHERE layer = $1 ORDER BY seq DESC LIMIT 1")
+                .bind(layer.as_str())
+                .fetch_optional(self.read())
+                .await?;
+        row.as_ref().map(import_row).transpose()
+    }
+
     /// Undo an import, in one transaction: the versions it superseded become current again
     /// and the versions it wrote are removed. Only the layer's latest committed import may be
     /// rolled back (after that, the one before it).

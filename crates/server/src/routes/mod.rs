@@ -4,6 +4,7 @@
 
 pub mod ops;
 pub mod shared;
+pub mod tariff;
 
 use crate::state::AppState;
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -260,6 +261,18 @@ pub fn administration() -> Table {
             Auth,
             handler!(GET, security_audit_entries),
         )
+        .api(
+            "GET",
+            "/api/v1/tariffs/{tenant}/commodities/{code}",
+            Auth,
+            handler!(GET, tariff::commodity),
+        )
+        .api(
+            "POST",
+            "/api/v1/tariffs/{tenant}/duty-calculations",
+            Auth,
+            handler!(POST, tariff::duty_calculation_route),
+        )
 }
 
 pub fn trader() -> Table {
@@ -270,6 +283,18 @@ pub fn trader() -> Table {
             "/api/v1/public/administrations",
             Public,
             handler!(GET, public_administrations),
+        )
+        .api(
+            "GET",
+            "/api/v1/tariffs/{tenant}/commodities/{code}",
+            Public,
+            handler!(GET, tariff::public_commodity),
+        )
+        .api(
+            "POST",
+            "/api/v1/tariffs/{tenant}/duty-calculations",
+            Public,
+            handler!(POST, tariff::public_duty_calculation),
         )
         .api("GET", "/api/v1/me", Auth, handler!(GET, me))
         .api(

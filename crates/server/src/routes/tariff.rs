@@ -1,0 +1,554 @@
+//! The integrated tariff of an administration: commodity consultation and duty calculation.
+//! Served anonymously on the trader gateway and to authenticated principals on the
+//! administration gateway.
+
+use crate::api::{path_param, ApiJson, ApiPath, ApiQuery};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::state::{AppState, Caller};
+use crate::tariff::Built;
+use axum::extract::State;
+use axum::Json;
+use chrono::{Datelike, NaiveDate};
+use portorium_kernel::TenantCode;
+use portorium_tariff::duty::{describe, DutyError, Quantities};
+use portorium_tariff::measures::{
+    applicable_measures, calculate, measure_type, CalcError, CalcRequest, Measure, CURRENCY,
+};
+use portorium_tariff::nomenclature::{GoodsCode, NomenclatureItem};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A line of the goods nomenclature.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommodityLine {
+    #[schema(example = "0103921100")]
+    pub code: String,
+    #[schema(example = "80")]
+    pub suffix: String,
+    pub indent: u32,
+    pub description: String,
+    pub declarable: bool,
+    pub supplementary_unit: Option<String>,
+}
+
+impl From<&NomenclatureItem> for CommodityLine {
+    fn from(i: &NomenclatureItem) -> Self {
+        Self {
+            code: i.code.as_str().to_owned(),
+            suffix: i.suffix.clone(),
+            indent: i.indent,
+            description: i.description.clone(),
+            declarable: i.declarable,
+            supplementary_unit: i.supplementary_unit.clone(),
+        }
+    }
+}
+
+/// A condition of a measure.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ConditionView {
+    pub code: String,
+    pub sequence: u32,
+    pub certificate: Option<String>,
+    /// Threshold amount and unit or currency, e.g. `"1000 KGM"`.
+    pub threshold: Option<String>,
+    pub action: String,
+    /// The duty applied when the condition is met (empty: the measure's own duty).
+    pub duty_expression: String,
+}
+
+/// A measure applying to the commodity.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MeasureView {
+    pub measure_sid: u64,
+    #[schema(example = "103")]
+    pub measure_type_id: String,
+    #[schema(example = "Third country duty")]
+    pub measure_type: String,
+    /// The goods code the measure is attached to (the commodity or an ancestor).
+    pub goods_code: String,
+    #[schema(example = "1011")]
+    pub geographical_area: String,
+    pub geographical_area_description: Option<String>,
+    pub excluded_areas: Vec<String>,
+    /// The duty, readable, e.g. `"35.10 EUR / 100 kg"`; empty when the measure has none.
+    pub duty_expression: String,
+    pub order_number: Option<String>,
+    pub additional_code: Option<String>,
+    pub regulation: Option<String>,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    /// A measure of the administration's national layer.
+    pub national: bool,
+    pub conditions: Vec<ConditionView>,
+    pub footnotes: Vec<String>,
+}
+
+/// A commodity with its ancestors and the measures applying to it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommodityView {
+    pub commodity: CommodityLine,
+    /// Root (chapter) first.
+    pub ancestors: Vec<CommodityLine>,
+    pub measures: Vec<MeasureView>,
+    /// The origin the measures were selected for; absent: every measure in force.
+    pub origin: Option<String>,
+    pub as_of: NaiveDate,
+}
+
+/// `?origin=&as_of=`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CommodityQuery {
+    /// Country or area of origin (`CN`, `1011`); without it every measure in force is listed.
+    pub origin: Option<String>,
+    /// The date the measures are taken as of, `YYYY-MM-DD` (default today).
+    pub as_of: Option<String>,
+}
+
+fn tenant_param(tenant: &str) -> Result<TenantCode, ApiError> {
+    path_param("tenant", tenant)
+}
+
+fn check_origin(origin: &str, pointer: &str) -> Result<String, ApiError> {
+    let ok = (2..=4).contains(&origin.len()) && origin.chars().all(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(origin.to_ascii_uppercase())
+    } else {
+        Err(ApiError::field(
+            if pointer.starts_with("query:") {
+                ErrorCode::InvalidQuery
+            } else {
+                ErrorCode::InvalidField
+            },
+            pointer,
+            "must be a country code (`CN`) or a geographical area id (`1011`)",
+        ))
+    }
+}
+
+fn with_ancestors(built: &Built, code: &GoodsCode) -> Vec<GoodsCode> {
+    let mut out = vec![*code];
+    out.extend(
+        built
+            .data
+            .nomenclature
+            .ancestors(code)
+            .iter()
+            .map(|i| i.code),
+    );
+    out
+}
+
+fn measure_view(built: &Built, m: &Measure) -> MeasureView {
+    MeasureView {
+        measure_sid: m.sid,
+        measure_type_id: m.measure_type.clone(),
+        measure_type: measure_type(&m.measure_type).description,
+        goods_code: m.goods_code.as_str().to_owned(),
+        geographical_area: m.geographical_area.clone(),
+        geographical_area_description: built
+            .data
+            .area_descriptions
+            .get(&m.geographical_area)
+            .cloned(),
+        excluded_areas: m.excluded_areas.clone(),
+        duty_expression: describe(&m.components),
+        order_number: m.order_number.clone(),
+        additional_code: m.additional_code.clone(),
+        regulation: m.regulation.clone(),
+        valid_from: m.validity.start,
+        valid_to: m.validity.end,
+        national: m.national,
+        conditions: m
+            .conditions
+            .iter()
+            .map(|c| ConditionView {
+                code: c.code.clone(),
+                sequence: c.sequence,
+                certificate: c.certificate.clone(),
+                threshold: c.threshold.as_ref().map(|(a, u)| match u {
+                    Some(u) => format!("{a} {u}"),
+                    None => a.to_string(),
+                }),
+                action: c.action.clone(),
+                duty_expression: describe(&c.components),
+            })
+            .collect(),
+        footnotes: m.footnotes.clone(),
+    }
+}
+
+async fn commodity_view(
+    state: &AppState,
+    tenant: &str,
+    code: &str,
+    q: CommodityQuery,
+) -> ApiResult<Json<CommodityView>> {
+    let tenant = tenant_param(tenant)?;
+    let goods: GoodsCode =
+        code.parse()
+            .map_err(|e: portorium_tariff::nomenclature::GoodsCodeError| {
+                ApiError::field(ErrorCode::InvalidPath, "path:code", e.to_string())
+            })?;
+    let as_of = match &q.as_of {
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+            ApiError::field(
+                ErrorCode::InvalidQuery,
+                "query:as_of",
+                "must be a date, YYYY-MM-DD",
+            )
+        })?,
+        None => state.clock().now().date_naive(),
+    };
+    let origin = q
+        .origin
+        .as_deref()
+        .map(|o| check_origin(o, "query:origin"))
+        .transpose()?;
+    let built = state.tariffs.get(&state.store, &tenant).await?;
+    let item = built.data.nomenclature.get(&goods).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!("commodity {goods:#} is not in the tariff of {tenant}"),
+        )
+    })?;
+    let codes = with_ancestors(&built, &goods);
+    let tariff = &built.data.tariff;
+    let measures: Vec<&Measure> = match &origin {
+        Some(o) => applicable_measures(tariff, &codes, o, as_of),
+        None => {
+            let digits: Vec<&str> = codes.iter().map(GoodsCode::as_str).collect();
+            let mut v: Vec<&Measure> = tariff
+                .measures
+                .iter()
+                .filter(|m| digits.contains(&m.goods_code.as_str()))
+                .filter(|m| m.effective_validity(&tariff.regulations).contains(as_of))
+                .collect();
+            v.sort_by(|a, b| (&a.measure_type, a.sid).cmp(&(&b.measure_type, b.sid)));
+            v
+        }
+    };
+    Ok(Json(CommodityView {
+        commodity: item.into(),
+        ancestors: built
+            .data
+            .nomenclature
+            .ancestors(&goods)
+            .into_iter()
+            .map(CommodityLine::from)
+            .collect(),
+        measures: measures.iter().map(|m| measure_view(&built, m)).collect(),
+        origin,
+        as_of,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/tariffs/{tenant}/commodities/{code}", tag = "tariff",
+    params(("tenant" = String, Path, example = "NL"), ("code" = String, Path, example = "0103921100"), CommodityQuery),
+    responses((status = 200, body = CommodityView), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn public_commodity(
+    State(state): State<AppState>,
+    ApiPath((tenant, code)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<CommodityQuery>,
+) -> ApiResult<Json<CommodityView>> {
+    commodity_view(&state, &tenant, &code, q).await
+}
+
+#[utoipa::path(get, path = "/api/v1/tariffs/{tenant}/commodities/{code}", tag = "tariff",
+    params(("tenant" = String, Path, example = "NL"), ("code" = String, Path, example = "0103921100"), CommodityQuery),
+    responses((status = 200, body = CommodityView), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn commodity(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiPath((tenant, code)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<CommodityQuery>,
+) -> ApiResult<Json<CommodityView>> {
+    commodity_view(&state, &tenant, &code, q).await
+}
+
+/// An amount of money.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Money {
+    #[schema(value_type = String, example = "1260.89")]
+    pub amount: Decimal,
+    #[schema(example = "EUR")]
+    pub currency: String,
+}
+
+/// What is declared.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DutyCalculationRequest {
+    #[schema(example = "0103921100")]
+    pub commodity_code: String,
+    #[schema(example = "CN")]
+    pub origin: String,
+    /// The date of the declaration (default today).
+    pub date: Option<NaiveDate>,
+    /// In EUR or the administration's currency.
+    pub customs_value: Money,
+    /// Declared quantities by unit code (`KGM`, `DTN`, `NAR`, `TNEI`…), decimals as strings.
+    #[serde(default)]
+    #[schema(value_type = Object, example = json!({"KGM": "2000"}))]
+    pub quantities: BTreeMap<String, Decimal>,
+    /// Declared additional codes, type and code together (`"C999"`).
+    #[serde(default)]
+    pub additional_codes: Vec<String>,
+    /// Presented documents (certificate codes, `"N851"`).
+    #[serde(default)]
+    pub documents: Vec<String>,
+    pub meursing_code: Option<String>,
+    /// Unit price for entry prices, per 100 kg net.
+    pub unit_price: Option<Money>,
+}
+
+/// The duty of one measure.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DutyLineView {
+    pub measure_type_id: String,
+    pub measure_sid: u64,
+    pub description: String,
+    pub duty_expression: String,
+    /// How the amount was computed (in EUR, the currency of the tariff).
+    pub formula: String,
+    #[schema(value_type = String, example = "702.00")]
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+/// One way to declare the goods.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DutyOptionView {
+    /// `third_country`, `suspension`, `preference` or `quota`.
+    pub kind: String,
+    pub measure_sid: u64,
+    pub measure_type_id: String,
+    pub geographical_area: String,
+    pub order_number: Option<String>,
+    pub additional_code: Option<String>,
+    pub lines: Vec<DutyLineView>,
+    #[schema(value_type = String)]
+    pub vat_base: Decimal,
+    #[schema(value_type = String)]
+    pub total: Decimal,
+}
+
+/// A measure forbidding the declaration as made.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProhibitionView {
+    pub measure_type_id: String,
+    pub measure_sid: u64,
+    pub description: String,
+    pub reason: String,
+}
+
+/// The duty options, in the administration's currency.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DutyCalculationView {
+    pub options: Vec<DutyOptionView>,
+    /// Index of the cheapest option.
+    pub cheapest: Option<usize>,
+    pub prohibitions: Vec<ProhibitionView>,
+    /// The administration's currency.
+    pub currency: String,
+    /// EUR → currency rate used (absent for EUR).
+    #[schema(value_type = Option<String>)]
+    pub exchange_rate: Option<Decimal>,
+    pub date: NaiveDate,
+}
+
+fn calc_problem(e: &CalcError) -> ApiError {
+    let pointer = match e {
+        CalcError::NegativeCustomsValue => "/customs_value/amount",
+        CalcError::AdditionalCodeRequired { .. } => "/additional_codes",
+        CalcError::Duty { cause, .. } => match cause {
+            DutyError::MissingQuantity { .. } => "/quantities",
+            DutyError::MissingUnitPrice { .. } => "/unit_price",
+            DutyError::MeursingComponentMissing { .. } => "/meursing_code",
+            _ => "/",
+        },
+        _ => "/",
+    };
+    ApiError::field(ErrorCode::InvalidField, pointer, e.to_string())
+}
+
+async fn duty_calculation(
+    state: &AppState,
+    tenant: &str,
+    body: DutyCalculationRequest,
+) -> ApiResult<Json<DutyCalculationView>> {
+    let tenant = tenant_param(tenant)?;
+    let goods: GoodsCode = body.commodity_code.parse().map_err(
+        |e: portorium_tariff::nomenclature::GoodsCodeError| {
+            ApiError::field(ErrorCode::InvalidField, "/commodity_code", e.to_string())
+        },
+    )?;
+    let origin = check_origin(&body.origin, "/origin")?;
+    let date = body
+        .date
+        .unwrap_or_else(|| state.clock().now().date_naive());
+    let built = state.tariffs.get(&state.store, &tenant).await?;
+    if built.data.nomenclature.get(&goods).is_none() {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "/commodity_code",
+            format!("commodity {goods:#} is not in the tariff of {tenant}"),
+        ));
+    }
+    let national = built.currency.as_str().to_owned();
+    // EUR → national currency.
+    let rate = if national == CURRENCY {
+        None
+    } else {
+        let stored = state
+            .store
+            .exchange_rate(&built.currency, date)
+            .await?
+            .map(|(_, r)| r);
+        let rate = stored
+            .or_else(|| built.data.exchange_rate(CURRENCY, &national, date))
+            .ok_or_else(|| {
+                ApiError::field(
+                    ErrorCode::InvalidField,
+                    "/date",
+                    format!(
+                        "no {CURRENCY}→{national} rate for {}-{:02}",
+                        date.year(),
+                        date.month()
+                    ),
+                )
+            })?;
+        Some(rate)
+    };
+    let to_eur = |m: &Money, pointer: &str| -> Result<Decimal, ApiError> {
+        let cur = m.currency.to_ascii_uppercase();
+        if cur == CURRENCY {
+            Ok(m.amount)
+        } else if cur == national {
+            match rate {
+                Some(r) => m.amount.checked_div(r).ok_or_else(|| {
+                    ApiError::field(ErrorCode::InvalidField, pointer, "amount out of range")
+                }),
+                None => Ok(m.amount),
+            }
+        } else {
+            Err(ApiError::field(
+                ErrorCode::InvalidField,
+                format!("{pointer}/currency"),
+                format!("must be {CURRENCY} or {national}"),
+            ))
+        }
+    };
+    let customs_value = to_eur(&body.customs_value, "/customs_value")?;
+    let unit_price = body
+        .unit_price
+        .as_ref()
+        .map(|m| to_eur(m, "/unit_price"))
+        .transpose()?;
+    let mut quantities = Quantities::new();
+    for (unit, q) in &body.quantities {
+        quantities.insert(unit, *q);
+    }
+    let req = CalcRequest {
+        commodity: goods,
+        origin,
+        date,
+        customs_value,
+        quantities,
+        additional_codes: body.additional_codes,
+        documents: body.documents,
+        unit_price,
+        meursing_code: body.meursing_code,
+    };
+    let codes = with_ancestors(&built, &goods);
+    let calc = calculate(&built.data.tariff, &codes, &req).map_err(|e| calc_problem(&e))?;
+    let convert = |amount: Decimal| -> Decimal {
+        match rate {
+            Some(r) => amount
+                .checked_mul(r)
+                .map(|a| a.round_dp(2))
+                .unwrap_or(amount),
+            None => amount,
+        }
+    };
+    let options = calc
+        .options
+        .into_iter()
+        .map(|o| {
+            let lines: Vec<DutyLineView> = o
+                .lines
+                .into_iter()
+                .map(|l| DutyLineView {
+                    measure_type_id: l.measure_type_id,
+                    measure_sid: l.measure_sid,
+                    description: l.description,
+                    duty_expression: l.duty_expression,
+                    formula: l.formula,
+                    amount: convert(l.amount),
+                    currency: national.clone(),
+                })
+                .collect();
+            let total = match rate {
+                Some(_) => lines.iter().map(|l| l.amount).sum(),
+                None => o.total,
+            };
+            DutyOptionView {
+                kind: serde_json::to_value(o.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                measure_sid: o.measure_sid,
+                measure_type_id: o.measure_type_id,
+                geographical_area: o.geographical_area,
+                order_number: o.order_number,
+                additional_code: o.additional_code,
+                lines,
+                vat_base: convert(o.vat_base),
+                total,
+            }
+        })
+        .collect();
+    Ok(Json(DutyCalculationView {
+        options,
+        cheapest: calc.cheapest,
+        prohibitions: calc
+            .prohibitions
+            .into_iter()
+            .map(|p| ProhibitionView {
+                measure_type_id: p.measure_type_id,
+                measure_sid: p.measure_sid,
+                description: p.description,
+                reason: p.reason,
+            })
+            .collect(),
+        currency: national,
+        exchange_rate: rate,
+        date,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/tariffs/{tenant}/duty-calculations", tag = "tariff",
+    params(("tenant" = String, Path, example = "NL")), request_body = DutyCalculationRequest,
+    responses((status = 200, body = DutyCalculationView), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn public_duty_calculation(
+    State(state): State<AppState>,
+    ApiPath(tenant): ApiPath<String>,
+    ApiJson(body): ApiJson<DutyCalculationRequest>,
+) -> ApiResult<Json<DutyCalculationView>> {
+    duty_calculation(&state, &tenant, body).await
+}
+
+#[utoipa::path(post, path = "/api/v1/tariffs/{tenant}/duty-calculations", tag = "tariff",
+    params(("tenant" = String, Path, example = "NL")), request_body = DutyCalculationRequest,
+    responses((status = 200, body = DutyCalculationView), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn duty_calculation_route(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiPath(tenant): ApiPath<String>,
+    ApiJson(body): ApiJson<DutyCalculationRequest>,
+) -> ApiResult<Json<DutyCalculationView>> {
+    duty_calculation(&state, &tenant, body).await
+}

@@ -6,7 +6,7 @@
 //! appending to the same database (the CLI while the server runs) is safe: each batch first
 //! takes the write lock on the head row and rebuilds its frontier if the head moved.
 
-use crate::db::{col, fmt_ts, parse_ts, Backend, Page, Store};
+use crate::db::{col, fmt_ts, parse_ts, Page, Placeholders, Store};
 use crate::error::StoreError;
 use crate::scope::{Scope, Scoped};
 use crate::Result;
@@ -347,7 +347,7 @@ impl Appender {
             let mut sql = String::from(
                 "INSERT INTO audit_entries (seq, at, principal, tenant, circle, action, resource, outcome, request_id, payload_hash, detail, leaf_hash) VALUES ",
             );
-            push_placeholders(&mut sql, chunk.len(), ENTRY_COLS, store.backend());
+            Placeholders::new(store.backend()).push_rows(&mut sql, chunk.len(), ENTRY_COLS);
             let mut q = sqlx::query(&sql);
             for (e, leaf) in chunk {
                 q = q
@@ -368,7 +368,7 @@ impl Appender {
         }
         for chunk in nodes.chunks(1000) {
             let mut sql = String::from("INSERT INTO audit_nodes (level, idx, hash) VALUES ");
-            push_placeholders(&mut sql, chunk.len(), 3, store.backend());
+            Placeholders::new(store.backend()).push_rows(&mut sql, chunk.len(), 3);
             let mut q = sqlx::query(&sql);
             for (id, h) in chunk {
                 q = q
@@ -504,31 +504,6 @@ impl Appender {
         if let Err(e) = self.commit(&[], true).await {
             tracing::warn!(error = %e, "audit: final checkpoint failed");
         }
-    }
-}
-
-/// `VALUES` placeholders for a multi-row insert. SQLite gets anonymous `?` parameters: with
-/// numbered ones, binding looks every parameter up by name, which is quadratic in their number
-/// (it was half the cost of an append before this).
-fn push_placeholders(sql: &mut String, rows: usize, cols: usize, backend: Backend) {
-    use std::fmt::Write;
-    for r in 0..rows {
-        if r > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                sql.push(',');
-            }
-            match backend {
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => {
-                    let _ = write!(sql, "${}", r * cols + c + 1);
-                }
-            }
-        }
-        sql.push(')');
     }
 }
 

@@ -7,7 +7,7 @@
 //! transaction and per layer imports and rollbacks are serialised on the layer's row in
 //! `tariff_layers`, which also hands out the import sequence numbers that order the history.
 
-use crate::db::{col, fmt_ts, parse_opt_ts, parse_ts, Backend, Store};
+use crate::db::{col, fmt_ts, parse_opt_ts, parse_ts, Backend, Placeholders, Store};
 use crate::error::StoreError;
 use crate::Result;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -134,44 +134,6 @@ const PROGRESS_EVERY: usize = 1_000;
 const KEYS_PER_STATEMENT: usize = 900;
 /// Rows per multi-row insert (9 parameters each).
 const ROWS_PER_INSERT: usize = 500;
-
-/// Placeholders for statements with a variable number of parameters, in the order they are
-/// bound. SQLite gets anonymous `?` (binding numbered parameters there looks each one up by
-/// name, which is quadratic in their number; see `push_placeholders` in audit.rs), PostgreSQL
-/// gets `$n`.
-struct Placeholders {
-    backend: Backend,
-    n: usize,
-}
-
-impl Placeholders {
-    fn new(backend: Backend) -> Self {
-        Self { backend, n: 0 }
-    }
-
-    fn push(&mut self, sql: &mut String) {
-        self.n += 1;
-        match self.backend {
-            Backend::Sqlite => sql.push('?'),
-            Backend::Postgres => {
-                sql.push('$');
-                sql.push_str(&self.n.to_string());
-            }
-        }
-    }
-
-    /// `(p, p, …)` with `count` placeholders.
-    fn push_list(&mut self, sql: &mut String, count: usize) {
-        sql.push('(');
-        for i in 0..count {
-            if i > 0 {
-                sql.push(',');
-            }
-            self.push(sql);
-        }
-        sql.push(')');
-    }
-}
 
 fn fmt_date(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()

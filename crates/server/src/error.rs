@@ -34,6 +34,10 @@ pub enum ErrorCode {
     InvalidIdempotencyKey,
     Internal,
     Unavailable,
+    BusinessRuleViolation,
+    InvalidTransition,
+    QuotaUnavailable,
+    InvalidImport,
 }
 
 /// The table: code, HTTP status, title.
@@ -109,6 +113,26 @@ pub const ERROR_TABLE: &[(ErrorCode, u16, &str)] = &[
     ),
     (ErrorCode::Internal, 500, "Internal error"),
     (ErrorCode::Unavailable, 503, "Service unavailable"),
+    (
+        ErrorCode::BusinessRuleViolation,
+        422,
+        "The change violates a business rule",
+    ),
+    (
+        ErrorCode::InvalidTransition,
+        409,
+        "The operation is not allowed in the current state",
+    ),
+    (
+        ErrorCode::QuotaUnavailable,
+        409,
+        "The quota cannot be drawn now",
+    ),
+    (
+        ErrorCode::InvalidImport,
+        422,
+        "The imported data is invalid; nothing was changed",
+    ),
 ];
 
 impl ErrorCode {

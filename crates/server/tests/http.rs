@@ -1100,6 +1100,10 @@ fn every_error_code_variant_has_a_row() {
             ErrorCode::InvalidIdempotencyKey => 20,
             ErrorCode::Internal => 21,
             ErrorCode::Unavailable => 22,
+            ErrorCode::BusinessRuleViolation => 23,
+            ErrorCode::InvalidTransition => 24,
+            ErrorCode::QuotaUnavailable => 25,
+            ErrorCode::InvalidImport => 26,
         }
     }
     let all = [
@@ -1126,6 +1130,10 @@ fn every_error_code_variant_has_a_row() {
         ErrorCode::InvalidIdempotencyKey,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
+        ErrorCode::BusinessRuleViolation,
+        ErrorCode::InvalidTransition,
+        ErrorCode::QuotaUnavailable,
+        ErrorCode::InvalidImport,
     ];
     for (i, c) in all.iter().enumerate() {
         assert_eq!(index(*c), i);

@@ -60,19 +60,34 @@ type Person = (
     bool,
 );
 
-const PEOPLE: [Person; 7] = [
+const PEOPLE: [Person; 9] = [
     (
         "officer:NL/jdevries",
         "Jan de Vries",
         Some("NL000396"),
-        &["officer", "registrar"],
+        &["officer", "registrar", "tariff_manager", "quota_manager"],
         true,
     ),
     (
         "officer:DE/mmueller",
         "Maria Müller",
         Some("DE004058"),
-        &["officer", "registrar"],
+        &["officer", "registrar", "tariff_manager", "quota_manager"],
+        true,
+    ),
+    // Second officers: they approve the national measures the first ones draft (four eyes).
+    (
+        "officer:NL/avandijk",
+        "Anna van Dijk",
+        Some("NL000396"),
+        &["officer", "tariff_approver"],
+        true,
+    ),
+    (
+        "officer:DE/kschmidt",
+        "Klaus Schmidt",
+        Some("DE004058"),
+        &["officer", "tariff_approver"],
         true,
     ),
     (

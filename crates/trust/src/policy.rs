@@ -69,11 +69,25 @@ pub enum Action {
     MessageRead,
     /// Read one's own principal profile: any principal.
     ProfileRead,
+    /// Read an administration's tariff management data (import history, exchange rates,
+    /// national measure drafts, quota allocations): administration principals, own tenant.
+    TariffRead,
+    /// Import into and roll back an administration's tariff layer, set exchange rates:
+    /// officers with role `tariff_manager`, own tenant; operators for the common layer.
+    TariffManage,
+    /// Draft, change or withdraw a national measure: officers with role `tariff_manager`.
+    MeasureDraft,
+    /// Approve or reject a drafted national measure: officers with role `tariff_approver`
+    /// (never the drafter: the store enforces the four-eyes rule).
+    MeasureApprove,
+    /// Request quota allocations, return unused quantities and record surveillance
+    /// quantities: national systems and officers with role `quota_manager`, own tenant.
+    QuotaDraw,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 15] = [
         Action::TenantManage,
         Action::TenantRead,
         Action::PrincipalManage,
@@ -84,6 +98,11 @@ impl Action {
         Action::MessageSend,
         Action::MessageRead,
         Action::ProfileRead,
+        Action::TariffRead,
+        Action::TariffManage,
+        Action::MeasureDraft,
+        Action::MeasureApprove,
+        Action::QuotaDraw,
     ];
 
     /// The action's name, which is also its Cedar action id (e.g. `tenant.manage`).
@@ -99,6 +118,11 @@ impl Action {
             Action::MessageSend => "message.send",
             Action::MessageRead => "message.read",
             Action::ProfileRead => "profile.read",
+            Action::TariffRead => "tariff.read",
+            Action::TariffManage => "tariff.manage",
+            Action::MeasureDraft => "measure.draft",
+            Action::MeasureApprove => "measure.approve",
+            Action::QuotaDraw => "quota.draw",
         }
     }
 
@@ -144,11 +168,17 @@ pub enum ResourceKind {
     Message,
     /// A principal's own profile.
     Profile,
+    /// An administration's tariff (tenant: the administration; none: the common layer).
+    Tariff,
+    /// A national measure (draft or approved) of an administration.
+    NationalMeasure,
+    /// A tariff quota order number as drawn by an administration.
+    Quota,
 }
 
 impl ResourceKind {
     /// Every resource kind.
-    pub const ALL: [ResourceKind; 8] = [
+    pub const ALL: [ResourceKind; 11] = [
         ResourceKind::Tenant,
         ResourceKind::Office,
         ResourceKind::Principal,
@@ -157,6 +187,9 @@ impl ResourceKind {
         ResourceKind::TraderRecord,
         ResourceKind::Message,
         ResourceKind::Profile,
+        ResourceKind::Tariff,
+        ResourceKind::NationalMeasure,
+        ResourceKind::Quota,
     ];
 
     /// The Cedar entity type name (without namespace), e.g. `TraderRecord`.
@@ -170,6 +203,9 @@ impl ResourceKind {
             ResourceKind::TraderRecord => "TraderRecord",
             ResourceKind::Message => "Message",
             ResourceKind::Profile => "Profile",
+            ResourceKind::Tariff => "Tariff",
+            ResourceKind::NationalMeasure => "NationalMeasure",
+            ResourceKind::Quota => "Quota",
         }
     }
 

@@ -129,7 +129,7 @@ fn html(status: StatusCode, body: String, private: bool) -> Response {
     resp
 }
 
-fn render(t: &impl Template, status: StatusCode, private: bool) -> Response {
+pub(crate) fn render(t: &impl Template, status: StatusCode, private: bool) -> Response {
     match t.render() {
         Ok(body) => html(status, body, private),
         Err(e) => {
@@ -139,7 +139,7 @@ fn render(t: &impl Template, status: StatusCode, private: bool) -> Response {
     }
 }
 
-fn see_other(to: &'static str) -> Response {
+pub(crate) fn see_other(to: &'static str) -> Response {
     let mut resp = StatusCode::SEE_OTHER.into_response();
     set(&mut resp, header::LOCATION, to);
     set(&mut resp, header::CACHE_CONTROL, "no-store");
@@ -205,22 +205,22 @@ fn kind_label(k: PrincipalKind) -> &'static str {
     }
 }
 
-struct UserView {
-    name: String,
-    id: String,
-    csrf: String,
+pub(crate) struct UserView {
+    pub(crate) name: String,
+    pub(crate) id: String,
+    pub(crate) csrf: String,
 }
 
-struct Layout {
-    gateway: &'static str,
-    page: &'static str,
-    user: Option<UserView>,
+pub(crate) struct Layout {
+    pub(crate) gateway: &'static str,
+    pub(crate) page: &'static str,
+    pub(crate) user: Option<UserView>,
     /// `{"x-csrf-token": "…"}` for htmx requests of a logged-in user.
-    hx_headers: Option<String>,
+    pub(crate) hx_headers: Option<String>,
 }
 
 impl Layout {
-    fn anonymous(circle: Circle, page: &'static str) -> Self {
+    pub(crate) fn anonymous(circle: Circle, page: &'static str) -> Self {
         Self {
             gateway: gateway_name(circle),
             page,
@@ -229,7 +229,7 @@ impl Layout {
         }
     }
 
-    fn for_caller(circle: Circle, page: &'static str, caller: &Caller) -> Self {
+    pub(crate) fn for_caller(circle: Circle, page: &'static str, caller: &Caller) -> Self {
         let csrf = caller.csrf.clone().unwrap_or_default();
         let hx_headers =
             (!csrf.is_empty()).then(|| serde_json::json!({ "x-csrf-token": csrf }).to_string());

@@ -180,7 +180,7 @@ fn measure_view(built: &Built, m: &Measure) -> MeasureView {
     }
 }
 
-async fn commodity_view(
+pub(crate) async fn commodity_view(
     state: &AppState,
     tenant: &str,
     code: &str,
@@ -375,7 +375,7 @@ fn calc_problem(e: &CalcError) -> ApiError {
     ApiError::field(ErrorCode::InvalidField, pointer, e.to_string())
 }
 
-async fn duty_calculation(
+pub(crate) async fn duty_calculation(
     state: &AppState,
     tenant: &str,
     body: DutyCalculationRequest,

@@ -6,9 +6,7 @@ use crate::Admin;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use portorium_store::{NewTariffRecord, RecordChange, TariffLayer};
-use portorium_tariff::layer::{changes_from_envelope, changes_from_nomenclature, Change};
-use portorium_tariff::nomenclature::{self, NomenclatureFormat};
-use std::collections::HashMap;
+use portorium_tariff::layer::{prepare_import, Change, ImportFile};
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
@@ -68,10 +66,7 @@ fn default_xsd() -> Option<PathBuf> {
 }
 
 /// Read and convert every file; nothing is written yet.
-fn prepare(files: &[PathBuf], xsd: Option<&Path>) -> Result<(Vec<Change>, Vec<&'static str>)> {
-    let mut changes = Vec::new();
-    let mut formats = Vec::new();
-    let mut nomenclature_files: HashMap<NomenclatureFormat, (PathBuf, String)> = HashMap::new();
+fn prepare(files: &[PathBuf], xsd: Option<&Path>) -> Result<(Vec<Change>, String)> {
     let schema = match xsd {
         Some(p) => Some(
             portorium_xsd::Schema::from_file(p)
@@ -79,78 +74,32 @@ fn prepare(files: &[PathBuf], xsd: Option<&Path>) -> Result<(Vec<Change>, Vec<&'
         ),
         None => None,
     };
+    let mut contents = Vec::new();
     for f in files {
         let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-        if portorium_tariff::taric3::looks_like_taric3(&bytes) {
-            match &schema {
-                Some(s) => {
-                    if let Err(violations) = s.validate(&bytes) {
-                        let first = violations
-                            .first()
-                            .map(|v| v.to_string())
-                            .unwrap_or_default();
-                        bail!(
-                            "{}: not valid against taric3.xsd ({} problems); first: {first}",
-                            f.display(),
-                            violations.len()
-                        );
-                    }
-                }
-                None => eprintln!(
-                    "warning: no taric3.xsd given (--taric3-xsd); {} is checked structurally only",
-                    f.display()
-                ),
-            }
-            let env = portorium_tariff::taric3::parse_envelope(&bytes)
-                .with_context(|| f.display().to_string())?;
-            portorium_tariff::taric3::check_sequencing(&env)
-                .with_context(|| f.display().to_string())?;
-            changes.extend(changes_from_envelope(&env).with_context(|| f.display().to_string())?);
-            formats.push("taric3");
-        } else if let Some(kind) = nomenclature::detect(&bytes) {
-            let text = String::from_utf8(bytes)
-                .with_context(|| format!("{} is not UTF-8", f.display()))?;
-            nomenclature_files.insert(kind, (f.clone(), text));
-        } else {
-            bail!("{}: format not recognised (expected a TARIC3 envelope, the HS 2022 CSV or a CN 2026 JSON file)", f.display());
+        if schema.is_none() && portorium_tariff::taric3::looks_like_taric3(&bytes) {
+            eprintln!(
+                "warning: no taric3.xsd given (--taric3-xsd); {} is checked structurally only",
+                f.display()
+            );
         }
+        contents.push((f.display().to_string(), bytes));
     }
-    use NomenclatureFormat as F;
-    let cn = [
-        F::CnSectionsJson,
-        F::CnChaptersJson,
-        F::CnHeadingsJson,
-        F::CnSubheadingsJson,
-        F::CnCodesJson,
-    ];
-    if cn.iter().any(|k| nomenclature_files.contains_key(k)) {
-        let get = |k: &F| {
-            nomenclature_files
-                .get(k)
-                .map(|(_, t)| t.as_str())
-                .with_context(|| format!("the CN 2026 import needs all five files (sections, chapters, headings, subheadings, codes); {k:?} is missing"))
-        };
-        let items = nomenclature::parse_cn2026(
-            get(&cn[0])?,
-            get(&cn[1])?,
-            get(&cn[2])?,
-            get(&cn[3])?,
-            get(&cn[4])?,
-        )?;
-        changes.extend(changes_from_nomenclature(&items));
-        formats.push("cn2026");
-    }
-    if let Some((_, csv)) = nomenclature_files.get(&F::Hs2022Csv) {
-        let sections = nomenclature_files
-            .get(&F::Hs2022SectionsCsv)
-            .map(|(_, t)| t.as_str());
-        let items = nomenclature::parse_hs2022(csv, sections)?;
-        changes.extend(changes_from_nomenclature(&items));
-        formats.push("hs2022");
-    } else if nomenclature_files.contains_key(&F::Hs2022SectionsCsv) {
-        bail!("the HS sections CSV was given without hs2022_harmonized-system.csv");
-    }
-    Ok((changes, formats))
+    let import_files: Vec<ImportFile<'_>> = contents
+        .iter()
+        .map(|(name, bytes)| ImportFile { name, bytes })
+        .collect();
+    let validate = |bytes: &[u8]| -> std::result::Result<(), Vec<String>> {
+        match &schema {
+            Some(s) => s
+                .validate(bytes)
+                .map_err(|v| v.iter().map(|x| x.to_string()).collect()),
+            None => Ok(()),
+        }
+    };
+    let prepared = prepare_import(&import_files, Some(&validate))?;
+    let format = prepared.format();
+    Ok((prepared.changes, format))
 }
 
 pub async fn run(cfg: &Config, cmd: TariffCmd) -> Result<()> {
@@ -162,7 +111,7 @@ pub async fn run(cfg: &Config, cmd: TariffCmd) -> Result<()> {
         } => {
             let layer = layer.layer()?;
             let xsd = taric3_xsd.or_else(default_xsd);
-            let (changes, formats) = prepare(&files, xsd.as_deref())?;
+            let (changes, format) = prepare(&files, xsd.as_deref())?;
             let changes: Vec<RecordChange> = changes
                 .into_iter()
                 .map(|c| {
@@ -199,7 +148,7 @@ pub async fn run(cfg: &Config, cmd: TariffCmd) -> Result<()> {
             };
             let r = a
                 .store
-                .tariff_import(&layer, &source, &formats.join("+"), &changes, &progress)
+                .tariff_import(&layer, &source, &format, &changes, &progress)
                 .await;
             bar.finish_and_clear();
             let tenant = match &layer {

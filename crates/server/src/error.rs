@@ -246,6 +246,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { .. } => ApiError::new(ErrorCode::NotFound, e.to_string()),
             StoreError::Conflict { .. } => ApiError::new(ErrorCode::Conflict, e.to_string()),
             StoreError::OutOfScope(_) => ApiError::new(ErrorCode::Forbidden, e.to_string()),
+            StoreError::InvalidState(_) => {
+                ApiError::new(ErrorCode::InvalidTransition, e.to_string())
+            }
             StoreError::Invalid(_) | StoreError::Kernel(_) => {
                 ApiError::new(ErrorCode::InvalidField, e.to_string())
             }

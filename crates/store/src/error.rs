@@ -11,6 +11,10 @@ pub enum StoreError {
     OutOfScope(String),
     #[error("invalid value: {0}")]
     Invalid(String),
+    /// The operation is not allowed in the resource's current state (e.g. rolling back an
+    /// import that is not the latest, approving a draft that is not pending).
+    #[error("{0}")]
+    InvalidState(String),
     #[error(transparent)]
     Kernel(#[from] portorium_kernel::KernelError),
     #[error("database: {0}")]

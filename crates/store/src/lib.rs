@@ -33,7 +33,10 @@ pub use identity::{
 pub use messages::{MessageRow, NewMessage};
 pub use outbox::{OutboxEvent, Tx};
 pub use scope::{Scope, Scoped};
-pub use tariff::{NewTariffRecord, RecordChange, StoredTariffRecord, TariffImportRow, TariffLayer};
+pub use tariff::{
+    ExchangeRateRow, NewTariffRecord, RecordChange, StoredTariffRecord, TariffImportRow,
+    TariffLayer,
+};
 
 /// Result alias for store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

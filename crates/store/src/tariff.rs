@@ -709,3 +709,103 @@ impl Store {
         .transpose()
     }
 }
+
+/// An exchange rate as stored (set by hand or through the administration API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ExchangeRateRow {
+    pub currency: String,
+    /// The first day of the month the rate applies to.
+    pub month: NaiveDate,
+    /// Units of `currency` per EUR.
+    #[schema(value_type = String, example = "0.85765")]
+    pub rate: Decimal,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Every stored EUR -> `currency` rate, newest month first.
+    pub async fn exchange_rates(&self, currency: &CurrencyCode) -> Result<Vec<ExchangeRateRow>> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT month, rate, updated_at FROM exchange_rates WHERE currency = $1 ORDER BY month DESC",
+        )
+        .bind(currency.as_str())
+        .fetch_all(self.read())
+        .await?;
+        rows.into_iter()
+            .map(|(month, rate, updated_at)| {
+                Ok(ExchangeRateRow {
+                    currency: currency.as_str().to_owned(),
+                    month: NaiveDate::parse_from_str(&month, "%Y-%m-%d").map_err(|e| {
+                        StoreError::Corrupt(format!("exchange rate month {month:?}: {e}"))
+                    })?,
+                    rate: Decimal::from_str(&rate)
+                        .map_err(|e| StoreError::Corrupt(format!("exchange rate {rate:?}: {e}")))?,
+                    updated_at: parse_ts(&updated_at)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Tariff management within a scope: an administration's principals work on their national
+/// layer; central principals (operators) on the common layer. Nobody else manages tariffs.
+impl crate::scope::Scoped<'_> {
+    /// The layer this scope manages.
+    pub fn tariff_layer(&self) -> Result<TariffLayer> {
+        match &self.scope {
+            crate::scope::Scope::Tenant(t) => Ok(TariffLayer::Tenant(t.clone())),
+            crate::scope::Scope::Central => Ok(TariffLayer::Common),
+            _ => Err(StoreError::OutOfScope(
+                "only an administration or the central operator manages a tariff layer".into(),
+            )),
+        }
+    }
+
+    /// Import into the scope's layer (see [`Store::tariff_import`]).
+    pub async fn tariff_import(
+        &self,
+        source: &str,
+        format: &str,
+        changes: &[RecordChange],
+    ) -> Result<TariffImportRow> {
+        let layer = self.tariff_layer()?;
+        self.store
+            .tariff_import(&layer, source, format, changes, &|_| {})
+            .await
+    }
+
+    /// The import history of the scope's layer, newest first.
+    pub async fn tariff_imports(&self) -> Result<Vec<TariffImportRow>> {
+        let layer = self.tariff_layer()?;
+        self.store.tariff_imports(&layer).await
+    }
+
+    /// One import of the scope's layer; another layer's import is not found.
+    pub async fn tariff_import_row(&self, import_id: &str) -> Result<TariffImportRow> {
+        let layer = self.tariff_layer()?;
+        let row = sqlx::query("SELECT * FROM tariff_imports WHERE id = $1 AND layer = $2")
+            .bind(import_id)
+            .bind(layer.as_str())
+            .fetch_optional(self.store.read())
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "tariff import",
+                id: short(import_id),
+            })?;
+        import_row(&row)
+    }
+
+    /// Roll back an import of the scope's layer (see [`Store::tariff_rollback`]). An import
+    /// of another layer is not found; one that is not the latest, or already rolled back, is
+    /// a conflict.
+    pub async fn tariff_rollback(&self, import_id: &str) -> Result<TariffImportRow> {
+        let import = self.tariff_import_row(import_id).await?;
+        self.store
+            .tariff_rollback(&import.id)
+            .await
+            .map_err(|e| match e {
+                StoreError::Invalid(reason) => StoreError::InvalidState(reason),
+                other => other,
+            })
+    }
+}

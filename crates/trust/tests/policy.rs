@@ -72,6 +72,11 @@ fn nl_resource_for(a: Action) -> Resource {
         Action::TraderRegister | Action::TraderRead => record("NL", "NL000000001"),
         Action::MessageSend | Action::MessageRead => msg("NL", "trader:NL000000001"),
         Action::ProfileRead => res(ResourceKind::Profile, Some("NL")),
+        Action::TariffRead | Action::TariffManage => res(ResourceKind::Tariff, Some("NL")),
+        Action::MeasureDraft | Action::MeasureApprove => {
+            res(ResourceKind::NationalMeasure, Some("NL"))
+        }
+        Action::QuotaDraw => res(ResourceKind::Quota, Some("NL")),
     }
 }
 
@@ -111,7 +116,14 @@ fn action_names_round_trip() {
 
 #[test]
 fn cross_tenant_officer_denied_for_every_action() {
-    let all_roles = ["officer", "registrar", "supervisor"];
+    let all_roles = [
+        "officer",
+        "registrar",
+        "supervisor",
+        "tariff_manager",
+        "tariff_approver",
+        "quota_manager",
+    ];
     let mut rows = Vec::new();
     for a in Action::ALL {
         for who in [
@@ -677,4 +689,55 @@ fn decisions_are_fast() {
     // Generous bound for unoptimised debug builds on a slow CI machine.
     assert!(per.as_micros() < 2_000, "{per:?} per decision");
     eprintln!("decision: {per:?}");
+}
+
+#[test]
+fn tariff_management_by_role() {
+    let tariff = || res(ResourceKind::Tariff, Some("NL"));
+    let measure = || res(ResourceKind::NationalMeasure, Some("NL"));
+    let quota = || res(ResourceKind::Quota, Some("NL"));
+    let manager = || subj("officer:NL/jdevries", &["officer", "tariff_manager"]);
+    let approver = || subj("officer:NL/avandijk", &["officer", "tariff_approver"]);
+    let plain = || subj("officer:NL/clerk", &["officer"]);
+    let system = || subj("system:NL/ncts-nl", &["system"]);
+    let agency = || subj("agency:NL/NVWA/pbakker", &["agency"]);
+    let trader = || subj("trader:NL000000001", &[]);
+    let operator = || subj("operator:admin", &["operator"]);
+    check(&[
+        (manager(), Action::TariffManage, tariff(), true),
+        (manager(), Action::MeasureDraft, measure(), true),
+        (manager(), Action::MeasureApprove, measure(), false),
+        (approver(), Action::MeasureApprove, measure(), true),
+        (approver(), Action::MeasureDraft, measure(), false),
+        (approver(), Action::TariffManage, tariff(), false),
+        (plain(), Action::TariffRead, tariff(), true),
+        (plain(), Action::TariffRead, measure(), true),
+        (plain(), Action::TariffManage, tariff(), false),
+        (plain(), Action::QuotaDraw, quota(), false),
+        (
+            subj("officer:NL/q", &["officer", "quota_manager"]),
+            Action::QuotaDraw,
+            quota(),
+            true,
+        ),
+        (system(), Action::QuotaDraw, quota(), true),
+        (system(), Action::TariffManage, tariff(), false),
+        (agency(), Action::TariffRead, tariff(), false),
+        (trader(), Action::TariffRead, tariff(), false),
+        (trader(), Action::QuotaDraw, quota(), false),
+        // The common layer: operators only.
+        (
+            operator(),
+            Action::TariffManage,
+            res(ResourceKind::Tariff, None),
+            true,
+        ),
+        (operator(), Action::TariffManage, tariff(), false),
+        (
+            manager(),
+            Action::TariffManage,
+            res(ResourceKind::Tariff, None),
+            false,
+        ),
+    ]);
 }

@@ -57,7 +57,12 @@
 //! - measures + components + conditions (+ condition components) + excluded areas +
 //!   footnote associations + additional codes into [`crate::measures::Measure`]. A
 //!   measure payload may carry `"national": true` (a national layer's own measure);
-//! - monetary exchange periods + rates into [`ExchangeRate`]s.
+//! - monetary exchange periods + rates into [`ExchangeRate`]s;
+//! - quota order numbers + origins (+ origin exclusions) + definitions (+ blocking and
+//!   suspension periods and balance events) into [`LayerData::quotas`]
+//!   ([`crate::quotas::Quotas`]). The untyped TARIC3 records (`quota.blocking.period`,
+//!   `quota.suspension.period`, `quota.order.number.origin.exclusions`) are read from their
+//!   raw fields; the other quota event records are not used.
 //!
 //! A record whose parent is missing is a [`LayerError::MissingParent`] naming the kind
 //! and key. Two legitimate TARIC gaps are tolerated and counted in
@@ -73,7 +78,9 @@
 
 mod build;
 mod changes;
+mod import;
 mod payload;
+mod quota_records;
 
 use std::collections::BTreeMap;
 
@@ -86,6 +93,7 @@ use crate::nomenclature::Nomenclature;
 
 pub use build::build;
 pub use changes::{changes_from_envelope, changes_from_nomenclature};
+pub use import::{prepare_import, ImportError, ImportFile, PreparedImport, Taric3Validator};
 
 /// The kind of nomenclature lines loaded from the HS/CN files.
 pub const NOMENCLATURE_ITEM: &str = "nomenclature.item";
@@ -155,6 +163,8 @@ pub struct LayerData {
     pub exchange_rates: Vec<ExchangeRate>,
     /// Area descriptions (English): area id → description.
     pub area_descriptions: BTreeMap<String, String>,
+    /// Quota order numbers with their origins and definitions.
+    pub quotas: crate::quotas::Quotas,
     /// Tolerated gaps, by reason (see the module docs): reason → count.
     pub unresolved: BTreeMap<String, usize>,
 }

@@ -61,6 +61,10 @@ pub struct FileConfig {
     pub token_cache_seconds: Option<u64>,
     /// Largest request body in bytes.
     pub body_limit: Option<usize>,
+    /// Largest tariff import body (`POST …/imports`) in bytes.
+    pub import_body_limit: Option<usize>,
+    /// taric3.xsd, to validate TARIC3 envelopes imported through the API.
+    pub taric3_xsd: Option<PathBuf>,
     #[serde(default)]
     pub identity_providers: Vec<ProviderConfig>,
 }
@@ -78,6 +82,10 @@ pub struct Config {
     pub cookie_secure: bool,
     pub token_cache_seconds: u64,
     pub body_limit: usize,
+    pub import_body_limit: usize,
+    /// From the file, `PORTORIUM_TARIC3_XSD`, or `$PORTORIUM_REFERENCE/tariff/taric3/taric3.xsd`
+    /// when that exists.
+    pub taric3_xsd: Option<PathBuf>,
     pub identity_providers: Vec<ProviderConfig>,
 }
 
@@ -134,6 +142,12 @@ pub fn load(common: &Common, serve: Option<&ServeArgs>) -> Result<Config> {
             .unwrap_or(!all_loopback),
         token_cache_seconds: file.token_cache_seconds.unwrap_or(5),
         body_limit: file.body_limit.unwrap_or(1024 * 1024),
+        import_body_limit: file.import_body_limit.unwrap_or(256 * 1024 * 1024),
+        taric3_xsd: file
+            .taric3_xsd
+            .clone()
+            .or_else(|| std::env::var_os("PORTORIUM_TARIC3_XSD").map(PathBuf::from))
+            .or_else(default_taric3_xsd),
         identity_providers: file.identity_providers,
     })
 }
@@ -212,4 +226,13 @@ pub async fn fetch_jwks(url: &str) -> Result<String> {
         .map_err(|e| anyhow::anyhow!("reading the body: {e}"))?
         .to_bytes();
     String::from_utf8(body.to_vec()).context("the JWKS is not UTF-8")
+}
+
+/// `$PORTORIUM_REFERENCE/tariff/taric3/taric3.xsd` (default `../shared/reference`), when present.
+pub fn default_taric3_xsd() -> Option<PathBuf> {
+    let base = std::env::var_os("PORTORIUM_REFERENCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared/reference"));
+    let p = base.join("tariff/taric3/taric3.xsd");
+    p.exists().then_some(p)
 }

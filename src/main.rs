@@ -628,6 +628,8 @@ async fn serve(cfg: Config) -> Result<()> {
             cookie_secure: cfg.cookie_secure,
             token_cache_ttl: std::time::Duration::from_secs(cfg.token_cache_seconds),
             body_limit: cfg.body_limit,
+            import_body_limit: cfg.import_body_limit,
+            taric3_xsd: cfg.taric3_xsd.clone(),
             ..ServerConfig::default()
         },
         tokens: TokenCache::default(),

@@ -58,12 +58,6 @@ impl LayerArgs {
     }
 }
 
-fn default_xsd() -> Option<PathBuf> {
-    let base =
-        std::env::var("PORTORIUM_REFERENCE").unwrap_or_else(|_| "../shared/reference".into());
-    let p = Path::new(&base).join("tariff/taric3/taric3.xsd");
-    p.exists().then_some(p)
-}
 
 /// Read and convert every file; nothing is written yet.
 fn prepare(files: &[PathBuf], xsd: Option<&Path>) -> Result<(Vec<Change>, String)> {
@@ -110,7 +104,7 @@ pub async fn run(cfg: &Config, cmd: TariffCmd) -> Result<()> {
             files,
         } => {
             let layer = layer.layer()?;
-            let xsd = taric3_xsd.or_else(default_xsd);
+            let xsd = taric3_xsd.or_else(crate::config::default_taric3_xsd);
             let (changes, format) = prepare(&files, xsd.as_deref())?;
             let changes: Vec<RecordChange> = changes
                 .into_iter()

@@ -296,7 +296,8 @@ pub async fn audit(
     let path = req.uri().path().to_owned();
     let request_id = request_id(req.headers());
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, state.config.body_limit).await {
+    let limit = state.config.body_limit_for(&route);
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => return too_large(),
     };
@@ -387,8 +388,9 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         }
     };
     let path = req.uri().path().to_owned();
+    let limit = state.config.body_limit_for(&route_label(&req));
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, state.config.body_limit).await {
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => return too_large(),
     };

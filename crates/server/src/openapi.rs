@@ -2,7 +2,7 @@
 
 use crate::api::Paged;
 use crate::error::{ErrorCode, FieldError, Problem};
-use crate::routes::{ops, shared, tariff};
+use crate::routes::{ops, shared, tariff, tariff_admin, tariff_browse};
 use portorium_audit::{AuditEntry, Outcome};
 use portorium_store::{
     AgencyRow, MessageRow, OfficeRow, PrincipalRow, ProofBundle, TenantRow, TokenRow, TraderRow,
@@ -37,9 +37,10 @@ impl Modify for BearerAuth {
         ops::issue_token, ops::list_tokens, ops::revoke_token,
         ops::audit_key, ops::latest_checkpoint, ops::list_checkpoints, ops::sign_checkpoint,
         ops::list_entries, ops::get_entry, ops::inclusion_proof, ops::consistency_proof,
+        tariff_admin::list_common_imports, tariff_admin::create_common_import, tariff_admin::rollback_common_import,
     ),
     components(schemas(Problem, FieldError, ErrorCode, TenantRow, OfficeRow, AgencyRow, PrincipalRow, TokenRow,
-        ops::IssuedToken, ops::CheckpointView, ops::AuditKey, AuditEntry, Outcome, ProofBundle, Paged<TenantRow>)),
+        ops::IssuedToken, ops::CheckpointView, ops::AuditKey, AuditEntry, Outcome, ProofBundle, Paged<TenantRow>, portorium_store::TariffImportRow)),
     modifiers(&BearerAuth)
 )]
 pub struct OperationsApi;
@@ -53,9 +54,15 @@ pub struct OperationsApi;
         shared::send_message, shared::list_messages, shared::get_message,
         shared::security_audit_entries,
         tariff::commodity, tariff::duty_calculation_route,
+        tariff_browse::sections_route, tariff_browse::chapter_route, tariff_browse::heading_route, tariff_browse::line_route,
+        tariff_browse::areas_route, tariff_browse::area_route,
+        tariff_admin::list_imports, tariff_admin::create_import, tariff_admin::get_import, tariff_admin::rollback_import,
+        tariff_admin::list_exchange_rates, tariff_admin::set_exchange_rate,
     ),
     components(schemas(Problem, FieldError, ErrorCode, shared::Me, OfficeRow, TraderRow, MessageRow, AuditEntry, Outcome,
-        tariff::CommodityView, tariff::CommodityLine, tariff::MeasureView, tariff::ConditionView, tariff::Money, tariff::DutyCalculationRequest, tariff::DutyCalculationView, tariff::DutyOptionView, tariff::DutyLineView, tariff::ProhibitionView)),
+        tariff::CommodityView, tariff::CommodityLine, tariff::MeasureView, tariff::ConditionView, tariff::Money, tariff::DutyCalculationRequest, tariff::DutyCalculationView, tariff::DutyOptionView, tariff::DutyLineView, tariff::ProhibitionView,
+        tariff_browse::SectionsView, tariff_browse::SectionView, tariff_browse::ChapterSummary, tariff_browse::LineView, tariff_browse::TreeNode, tariff_browse::AreasView, tariff_browse::AreaView,
+        portorium_store::TariffImportRow, portorium_store::ExchangeRateRow, tariff_admin::ExchangeRatesView, tariff_admin::RateView, tariff_admin::RateSource, tariff_admin::SetRate)),
     modifiers(&BearerAuth)
 )]
 pub struct AdministrationApi;
@@ -67,9 +74,12 @@ pub struct AdministrationApi;
         shared::public_administrations, shared::me, shared::get_trader,
         shared::list_messages, shared::get_message,
         tariff::public_commodity, tariff::public_duty_calculation,
+        tariff_browse::public_sections, tariff_browse::public_chapter, tariff_browse::public_heading, tariff_browse::public_line,
+        tariff_browse::public_areas, tariff_browse::public_area,
     ),
     components(schemas(Problem, FieldError, ErrorCode, shared::Me, shared::PublicAdministration, TraderRow, MessageRow,
-        tariff::CommodityView, tariff::CommodityLine, tariff::MeasureView, tariff::ConditionView, tariff::Money, tariff::DutyCalculationRequest, tariff::DutyCalculationView, tariff::DutyOptionView, tariff::DutyLineView, tariff::ProhibitionView)),
+        tariff::CommodityView, tariff::CommodityLine, tariff::MeasureView, tariff::ConditionView, tariff::Money, tariff::DutyCalculationRequest, tariff::DutyCalculationView, tariff::DutyOptionView, tariff::DutyLineView, tariff::ProhibitionView,
+        tariff_browse::SectionsView, tariff_browse::SectionView, tariff_browse::ChapterSummary, tariff_browse::LineView, tariff_browse::TreeNode, tariff_browse::AreasView, tariff_browse::AreaView)),
     modifiers(&BearerAuth)
 )]
 pub struct TraderApi;

@@ -22,6 +22,22 @@ pub struct ServerConfig {
     pub token_cache_ttl: Duration,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Largest body of a tariff import (`POST …/imports`), in bytes.
+    pub import_body_limit: usize,
+    /// taric3.xsd, to validate TARIC3 envelopes imported through the API (without it they
+    /// are checked structurally by the parser only).
+    pub taric3_xsd: Option<std::path::PathBuf>,
+}
+
+impl ServerConfig {
+    /// The body limit of a route (by its template): imports take larger bodies.
+    pub fn body_limit_for(&self, route: &str) -> usize {
+        if route.ends_with("/imports") {
+            self.import_body_limit.max(self.body_limit)
+        } else {
+            self.body_limit
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -31,6 +47,8 @@ impl Default for ServerConfig {
             session_ttl: Duration::from_secs(8 * 3600),
             token_cache_ttl: Duration::from_secs(5),
             body_limit: 1024 * 1024,
+            import_body_limit: 256 * 1024 * 1024,
+            taric3_xsd: None,
         }
     }
 }

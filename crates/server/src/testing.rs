@@ -60,6 +60,7 @@ impl TestServer {
             metrics: crate::metrics_handle(),
             config: ServerConfig {
                 cookie_secure: false,
+                taric3_xsd: reference_taric3_xsd(),
                 ..ServerConfig::default()
             },
             tokens: TokenCache::default(),
@@ -122,4 +123,20 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// `$PORTORIUM_REFERENCE/tariff/taric3/taric3.xsd` (default `../shared/reference`, seen from
+/// the workspace root or a crate directory), when present.
+pub fn reference_taric3_xsd() -> Option<std::path::PathBuf> {
+    let bases: Vec<std::path::PathBuf> = match std::env::var_os("PORTORIUM_REFERENCE") {
+        Some(b) => vec![b.into()],
+        None => vec![
+            "../shared/reference".into(),
+            "../../../shared/reference".into(),
+        ],
+    };
+    bases
+        .into_iter()
+        .map(|b| b.join("tariff/taric3/taric3.xsd"))
+        .find(|p| p.exists())
 }

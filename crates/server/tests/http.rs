@@ -65,6 +65,18 @@ fn concrete(path: &str) -> String {
         .replace("{eori}", "NL000000001")
         .replace("{name}", "htmx.min.js")
         .replace("{tenant}", "NL")
+        .replace("{month}", "2026-01")
+        .split('/')
+        .map(|seg| {
+            // Any other parameter: a placeholder value.
+            if seg.starts_with('{') && seg.ends_with('}') {
+                "x"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// One demo credential per circle.
@@ -1426,5 +1438,385 @@ async fn tariff_commodity_and_duty_calculation() {
         s.state.store.tariff_rollback(&imports[0].id).await.unwrap();
         let r = call("GET", &url, None, None, &[]).await;
         assert_eq!(r.status, 404, "{}", r.text);
+    }
+}
+
+// ---- tariff browsing and administration (imports, rollback, exchange rates) ----
+
+#[tokio::test]
+async fn tariff_browse_sections_lines_and_areas() {
+    let Some(dir) = uk_reference() else { return };
+    for s in TestServer::all().await {
+        seed_uk_tariff(&s, &dir).await;
+        let base = format!("{}/api/v1/tariffs/GB", s.url(Circle::Trader));
+        let get = |path: &str| {
+            let url = format!("{base}{path}");
+            async move { call("GET", &url, None, None, &[]).await }
+        };
+        let r = get("/sections?as_of=2021-06-15").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let chapters: Vec<&str> = r.body["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["chapters"].as_array().unwrap())
+            .map(|c| c["chapter"].as_str().unwrap())
+            .collect();
+        assert!(chapters.contains(&"01"), "{chapters:?}");
+
+        let r = get("/chapters/01?as_of=2021-06-15").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["line"]["code"], "0100000000");
+        assert!(r.body["ancestors"].as_array().unwrap().is_empty());
+        let heading = r.body["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["line"]["code"] == "0103000000")
+            .expect("heading 0103");
+        assert_eq!(heading["has_children"], true);
+
+        let r = get("/headings/0103?as_of=2021-06-15").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["ancestors"][0]["code"], "0100000000");
+        // Down to the declarable line through `lines/{code}`: each step takes the last child
+        // at or before the target in TARIC order (code, then suffix), addressed as code-suffix.
+        let target = "0103921100-80";
+        let mut code = "0103".to_owned();
+        for _ in 0..8 {
+            let r = get(&format!("/lines/{code}?as_of=2021-06-15")).await;
+            assert_eq!(r.status, 200, "{code}: {}", r.text);
+            let next = r.body["children"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{}-{}",
+                        c["line"]["code"].as_str().unwrap(),
+                        c["line"]["suffix"].as_str().unwrap()
+                    )
+                })
+                .filter(|c| c.as_str() <= target)
+                .next_back();
+            match next {
+                Some(n) => code = n,
+                None => break,
+            }
+        }
+        let code = code.split('-').next().unwrap().to_owned();
+        assert_eq!(code, "0103921100");
+
+        // Areas: erga omnes is a group; CN a country, member of groups on the date.
+        let r = get("/geographical-areas?as_of=2021-06-15&kind=group").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let items = r.body["items"].as_array().unwrap();
+        assert!(items.iter().all(|a| a["kind"] == "group"));
+        let erga = items.iter().find(|a| a["id"] == "1011").expect("1011");
+        assert!(!erga["members"].as_array().unwrap().is_empty());
+        let r = get("/geographical-areas/cn?as_of=2021-06-15").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["kind"], "country");
+        assert_eq!(r.body["id"], "CN");
+
+        // The administration gateway serves the same to authenticated principals only.
+        let admin = format!(
+            "{}/api/v1/tariffs/GB/sections?as_of=2021-06-15",
+            s.url(Circle::Administration)
+        );
+        let officer = s.token("officer:NL/jdevries");
+        assert_eq!(
+            call("GET", &admin, Some(&officer), None, &[]).await.status,
+            200
+        );
+        assert_eq!(call("GET", &admin, None, None, &[]).await.status, 401);
+
+        // Bad input: clear problems, never a 5xx.
+        for (path, status, pointer) in [
+            ("/sections?as_of=2021-13-01", 400, "query:as_of"),
+            ("/chapters/1?as_of=2021-06-15", 400, "path:code"),
+            ("/headings/01x3", 400, "path:code"),
+            ("/lines/00", 400, "path:code"),
+            ("/geographical-areas?kind=planet", 400, "query:kind"),
+            ("/sections?when=now", 400, "query:when"),
+        ] {
+            let r = get(path).await;
+            assert_eq!(r.status, status, "{path}: {}", r.text);
+            assert_eq!(
+                r.body["errors"][0]["pointer"], pointer,
+                "{path}: {}",
+                r.text
+            );
+        }
+        for path in ["/chapters/99?as_of=2021-06-15", "/geographical-areas/ZZ"] {
+            let r = get(path).await;
+            assert_eq!(r.status, 404, "{path}: {}", r.text);
+            assert_eq!(r.body["code"], "not_found");
+        }
+    }
+}
+
+async fn create_gb_tariff_manager(s: &TestServer) -> String {
+    let id: portorium_kernel::PrincipalId = "officer:GB/tmanager".parse().unwrap();
+    s.state
+        .store
+        .create_principal(&portorium_store::NewPrincipal {
+            id: id.clone(),
+            display_name: "Tariff manager".into(),
+            office: None,
+            roles: vec!["officer".into(), "tariff_manager".into()],
+            password_hash: None,
+        })
+        .await
+        .unwrap();
+    portorium_server::auth::issue_token(&s.state.store, &id, None, None)
+        .await
+        .unwrap()
+        .0
+}
+
+#[tokio::test]
+async fn tariff_imports_through_the_administration_api() {
+    let Some(dir) = uk_reference() else { return };
+    for s in TestServer::all().await {
+        seed_uk_tariff(&s, &dir).await;
+        let admin = s.url(Circle::Administration);
+        let gb = create_gb_tariff_manager(&s).await;
+        let imports = format!("{admin}/api/v1/tariffs/GB/imports");
+        let envelope = std::fs::read_to_string(dir.join("uk_1516209821.xml")).unwrap();
+        let xml = [("content-type", "application/xml")];
+
+        // Refused: another administration's manager, a non-manager, a trader credential.
+        let nl = s.token("officer:NL/jdevries");
+        let r = call("POST", &imports, Some(&nl), Some(&envelope), &xml).await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        let approver = s.token("officer:NL/avandijk");
+        let r = call(
+            "POST",
+            &format!("{admin}/api/v1/tariffs/NL/imports"),
+            Some(&approver),
+            Some(&envelope),
+            &xml,
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+
+        // Import a real envelope into the GB national layer.
+        let url = format!("{imports}?source=uk_1516209821.xml");
+        let r = call("POST", &url, Some(&gb), Some(&envelope), &xml).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(r.body["layer"], "GB");
+        assert_eq!(r.body["format"], "taric3");
+        assert_eq!(r.body["source"], "uk_1516209821.xml");
+        assert!(r.body["inserted"].as_i64().unwrap() > 0);
+        let id = r.body["id"].as_str().unwrap().to_owned();
+
+        // The commodity now has its measures in the GB tariff, and not in NL's.
+        let commodity = |t: &str| {
+            format!(
+                "{}/api/v1/tariffs/{t}/commodities/1516209821?origin=CN&as_of=2021-06-15",
+                s.url(Circle::Trader)
+            )
+        };
+        let r = call("GET", &commodity("GB"), None, None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.body["measures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["duty_expression"] == "10.90 %"));
+        let r = call("GET", &commodity("NL"), None, None, &[]).await;
+        assert_eq!(r.status, 404, "{}", r.text);
+
+        // History and one import.
+        let r = call("GET", &imports, Some(&gb), None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body[0]["id"], id.as_str());
+        let r = call("GET", &format!("{imports}/{id}"), Some(&gb), None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["status"], "committed");
+        // Another administration's import is not found, not leaked.
+        let r = call(
+            "GET",
+            &format!("{admin}/api/v1/tariffs/NL/imports/{id}"),
+            Some(&nl),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 404, "{}", r.text);
+
+        // Bad files change nothing: unknown format, not well-formed, empty.
+        for (body, ct) in [
+            ("just some text", "text/plain"),
+            (
+                "<envelope xmlns=\"urn:publicid:-:DGTAXUD:TARIC:MESSAGE:1.0\"><transaction>",
+                "application/xml",
+            ),
+            ("", "application/xml"),
+        ] {
+            let r = call(
+                "POST",
+                &imports,
+                Some(&gb),
+                Some(body),
+                &[("content-type", ct)],
+            )
+            .await;
+            assert_eq!(r.status, 422, "{body:?}: {}", r.text);
+            assert_eq!(r.body["code"], "invalid_import");
+            assert!(r.body["errors"][0]["pointer"].is_string());
+        }
+        // A schema violation names the file and the reason (when the server has taric3.xsd).
+        if s.state.config.taric3_xsd.is_some() {
+            let broken = envelope
+                .replacen("<oub:measure.sid>", "<oub:measure.sidd>", 1)
+                .replacen("</oub:measure.sid>", "</oub:measure.sidd>", 1);
+            let r = call("POST", &url, Some(&gb), Some(&broken), &xml).await;
+            assert_eq!(r.status, 422, "{}", r.text);
+            assert!(
+                r.body["detail"].as_str().unwrap().contains("taric3.xsd"),
+                "{}",
+                r.text
+            );
+        }
+        let r = call("GET", &imports, Some(&gb), None, &[]).await;
+        assert_eq!(r.body.as_array().unwrap().len(), 1, "{}", r.text);
+
+        // Several files at once, as multipart/form-data.
+        let rates = std::fs::read_to_string(dir.join("xi_monetary_exchange_rates.xml")).unwrap();
+        let boundary = "portorium-test-boundary";
+        let mut form = String::new();
+        for (name, content) in [("xi_monetary_exchange_rates.xml", &rates)] {
+            form.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/xml\r\n\r\n{content}\r\n"
+            ));
+        }
+        form.push_str(&format!("--{boundary}--\r\n"));
+        let ct = format!("multipart/form-data; boundary={boundary}");
+        let r = call(
+            "POST",
+            &imports,
+            Some(&gb),
+            Some(&form),
+            &[("content-type", &ct)],
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let second = r.body["id"].as_str().unwrap().to_owned();
+
+        // Rollback: only the latest; twice is a conflict.
+        let rollback = |id: &str| format!("{imports}/{id}/rollback");
+        let r = call("POST", &rollback(&id), Some(&gb), None, &[]).await;
+        assert_eq!(r.status, 409, "{}", r.text);
+        assert_eq!(r.body["code"], "invalid_transition");
+        let r = call("POST", &rollback(&second), Some(&gb), None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["status"], "rolled_back");
+        let r = call("POST", &rollback(&id), Some(&gb), None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = call("GET", &commodity("GB"), None, None, &[]).await;
+        assert_eq!(r.status, 404, "rolled back: {}", r.text);
+        let r = call("POST", &rollback(&id), Some(&gb), None, &[]).await;
+        assert_eq!(r.status, 409, "{}", r.text);
+
+        // The common layer is the operator's, on the operations gateway.
+        let ops = s.url(Circle::Operations);
+        let op = s.token("operator:admin");
+        let r = call(
+            "GET",
+            &format!("{ops}/api/v1/tariff/common/imports"),
+            Some(&op),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(!r.body.as_array().unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn tariff_exchange_rates_by_hand_and_from_taric() {
+    let Some(dir) = uk_reference() else { return };
+    for s in TestServer::all().await {
+        seed_uk_tariff(&s, &dir).await;
+        let admin = s.url(Circle::Administration);
+        let gb = create_gb_tariff_manager(&s).await;
+        let rates = format!("{admin}/api/v1/tariffs/GB/exchange-rates");
+        let r = call("GET", &rates, Some(&gb), None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["currency"], "GBP");
+        let list = r.body["rates"].as_array().unwrap();
+        assert!(
+            list.iter()
+                .any(|x| x["source"] == "taric" && x["month"] == "2021-06-01"),
+            "{}",
+            r.text
+        );
+
+        // Set by hand: it takes precedence for its month in the calculation.
+        let r = call(
+            "PUT",
+            &format!("{rates}/2021-06"),
+            Some(&gb),
+            Some(r#"{"rate":"0.9"}"#),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["rate"], "0.9");
+        let calc = call(
+            "POST",
+            &format!(
+                "{}/api/v1/tariffs/GB/duty-calculations",
+                s.url(Circle::Trader)
+            ),
+            None,
+            Some(&calc_body(json!({}))),
+            &[],
+        )
+        .await;
+        assert_eq!(calc.status, 200, "{}", calc.text);
+        assert_eq!(calc.body["exchange_rate"], "0.9");
+        let r = call("GET", &rates, Some(&gb), None, &[]).await;
+        assert!(r.body["rates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["source"] == "manual"));
+
+        // Bad input.
+        for (path, body, pointer) in [
+            ("/2021-13", r#"{"rate":"1"}"#, "path:month"),
+            ("/2021-6", r#"{"rate":"1"}"#, "path:month"),
+            ("/2021-06", r#"{"rate":"0"}"#, "/rate"),
+            ("/2021-06", r#"{"rate":"-1"}"#, "/rate"),
+            ("/2021-06", r#"{"rate":"1","x":1}"#, "/x"),
+        ] {
+            let r = call("PUT", &format!("{rates}{path}"), Some(&gb), Some(body), &[]).await;
+            assert_eq!(r.status, 400, "{path} {body}: {}", r.text);
+            assert_eq!(r.body["errors"][0]["pointer"], pointer, "{}", r.text);
+        }
+        // An EUR administration has no rate; another administration's rates are refused.
+        let nl = s.token("officer:NL/jdevries");
+        let r = call(
+            "PUT",
+            &format!("{admin}/api/v1/tariffs/NL/exchange-rates/2021-06"),
+            Some(&nl),
+            Some(r#"{"rate":"1.1"}"#),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        let r = call(
+            "PUT",
+            &format!("{rates}/2021-06"),
+            Some(&nl),
+            Some(r#"{"rate":"1.1"}"#),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.text);
     }
 }

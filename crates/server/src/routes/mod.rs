@@ -5,6 +5,8 @@
 pub mod ops;
 pub mod shared;
 pub mod tariff;
+pub mod tariff_admin;
+pub mod tariff_browse;
 
 use crate::state::AppState;
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -85,6 +87,11 @@ impl Table {
     ) -> Self {
         self.add(method, path, access, false, h)
     }
+
+    /// Register a group of routes defined elsewhere (e.g. a portal module's pages).
+    pub fn with(self, routes: impl FnOnce(Self) -> Self) -> Self {
+        routes(self)
+    }
 }
 
 macro_rules! handler {
@@ -93,6 +100,12 @@ macro_rules! handler {
     };
     (POST, $h:expr) => {
         on(MethodFilter::POST, $h)
+    };
+    (PUT, $h:expr) => {
+        on(MethodFilter::PUT, $h)
+    };
+    (DELETE, $h:expr) => {
+        on(MethodFilter::DELETE, $h)
     };
 }
 #[allow(unused_imports)]
@@ -103,6 +116,7 @@ use Access::{Authenticated as Auth, Public};
 pub fn operations() -> Table {
     use ops::*;
     Table::new(Circle::Operations)
+        .with(tariff_admin::ops_routes)
         .api("GET", "/health", Public, handler!(GET, health))
         .api("GET", "/ready", Public, handler!(GET, ready))
         .api("GET", "/metrics", Public, handler!(GET, metrics))
@@ -216,6 +230,8 @@ pub fn operations() -> Table {
 pub fn administration() -> Table {
     use shared::*;
     Table::new(Circle::Administration)
+        .with(tariff_browse::admin_routes)
+        .with(tariff_admin::admin_routes)
         .api("GET", "/api/v1/me", Auth, handler!(GET, me))
         .api("GET", "/api/v1/offices", Auth, handler!(GET, list_offices))
         .api(
@@ -278,6 +294,7 @@ pub fn administration() -> Table {
 pub fn trader() -> Table {
     use shared::*;
     Table::new(Circle::Trader)
+        .with(tariff_browse::public_routes)
         .api(
             "GET",
             "/api/v1/public/administrations",

@@ -7,6 +7,8 @@
 //!   the duty calculation options.
 //! - [`layer`]: tariff layers stored as generic records (kind, key, validity, JSON payload),
 //!   from TARIC3 envelopes and nomenclature files, and rebuilt into the domain.
+//! - [`quotas`]: tariff quotas (order numbers, origins, definitions) and first-come-first-served
+//!   drawing.
 //!
 //! Pure: no IO, no clock. Callers read files and pass dates in.
 
@@ -14,4 +16,5 @@ pub mod duty;
 pub mod layer;
 pub mod measures;
 pub mod nomenclature;
+pub mod quotas;
 pub mod taric3;

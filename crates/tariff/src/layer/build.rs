@@ -14,12 +14,12 @@ use crate::nomenclature::{GoodsCode, Nomenclature, NomenclatureItem};
 
 /// The current records by kind, then key (a later record with the same kind and key
 /// replaces the earlier).
-struct Records<'a> {
+pub(super) struct Records<'a> {
     by_kind: BTreeMap<&'a str, BTreeMap<&'a str, RecordRef<'a>>>,
 }
 
 impl<'a> Records<'a> {
-    fn of(&self, kind: &str) -> impl Iterator<Item = Result<Rec<'a>, LayerError>> + '_ {
+    pub(super) fn of(&self, kind: &str) -> impl Iterator<Item = Result<Rec<'a>, LayerError>> + '_ {
         self.by_kind
             .get(kind)
             .into_iter()
@@ -306,8 +306,11 @@ pub fn build<'a>(
         ))
     });
 
+    let quotas = super::quota_records::build_quotas(&recs, &area_ids)?;
+
     Ok(LayerData {
         tariff: TariffData::new(measures, areas, memberships, regulations),
+        quotas,
         nomenclature,
         exchange_rates,
         area_descriptions,

@@ -5,4 +5,5 @@ mod duty;
 mod layer;
 mod measures;
 mod nomenclature;
+mod quotas;
 mod taric3;

@@ -232,6 +232,7 @@ pub fn administration() -> Table {
     Table::new(Circle::Administration)
         .with(tariff_browse::admin_routes)
         .with(tariff_admin::admin_routes)
+        .with(crate::portal_tariff::pages)
         .api("GET", "/api/v1/me", Auth, handler!(GET, me))
         .api("GET", "/api/v1/offices", Auth, handler!(GET, list_offices))
         .api(
@@ -295,6 +296,7 @@ pub fn trader() -> Table {
     use shared::*;
     Table::new(Circle::Trader)
         .with(tariff_browse::public_routes)
+        .with(crate::portal_tariff::pages)
         .api(
             "GET",
             "/api/v1/public/administrations",

@@ -63,9 +63,10 @@ fn component_text(c: &MeasureComponent) -> String {
             }
         }
         Role::SubtractCif => format!("{} CIF", prefixed(amount_text(c))),
-        Role::Unsupported if expr.prefix.is_empty() && c.amount.is_none() => {
-            expr.description.to_owned()
-        }
+        Role::ExportRefund => match amount_text(c) {
+            amount if amount.is_empty() => expr.description.to_owned(),
+            amount => format!("{}: {amount}", expr.description),
+        },
         _ => prefixed(amount_text(c)),
     }
 }
@@ -76,7 +77,9 @@ fn component_text(c: &MeasureComponent) -> String {
 /// Amounts keep at least two decimals (`12.8` → `"12.80"`, `0.035` → `"0.035"`); units use
 /// the UK tariff abbreviations (`DTN` → `100 kg`, `TNE` → `1000 kg`, `HLT` → `hl`,
 /// `ASV` → `% vol/hl`); agricultural components and additional duties show their
-/// prefix (`+ AC`, `+ SD`, `+ FD`, ...); 37 shows `NIHIL`; 99 shows the supplementary unit.
+/// prefix (`+ AC`, `+ SD`, `+ FD`, `+ 2 % SD`, ...); levies and variable components show
+/// theirs (`LEVY`, `+ Levy`, `+ VC`, ...) with their amount when they carry one; export
+/// refunds show their description; 37 shows `NIHIL`; 99 shows the supplementary unit.
 /// Unknown expression ids show as `[id?]`. Never fails.
 pub fn describe(components: &[MeasureComponent]) -> String {
     in_taric_order(components)

@@ -66,8 +66,15 @@ pub enum Operation {
     Subtract,
     /// Raises the duty to its line amount if below.
     Minimum,
-    /// Caps the duty at its line amount if above.
+    /// Caps the duty at its line amount if above (the step's amount is the whole cap,
+    /// including the additional duties on sugar and flour that are part of it).
     Maximum,
+    /// Part of the preceding MAX's cap (an additional duty on sugar or flour written after
+    /// it, `MAX 18.7 % + AD S/Z`); no effect of its own.
+    PartOfMaximum,
+    /// Replaces the duty accumulated so far by its line amount (03, 05: "the rate is
+    /// replaced by the levy").
+    Replace,
     /// No effect on the duty (37, 99).
     None,
 }
@@ -213,15 +220,98 @@ fn meursing_line(
     Ok(l)
 }
 
+/// The line of a component that adds to the duty or bounds it (everything but 37 and 99).
+fn component_line(
+    c: &MeasureComponent,
+    role: Role,
+    prefix: &str,
+    ctx: &EvalContext<'_>,
+) -> Result<Option<Line>, DutyError> {
+    let id = || c.duty_expression_id.clone();
+    Ok(match role {
+        Role::Add | Role::Subtract | Role::SubtractCif | Role::Minimum | Role::Maximum => {
+            Some(line(c, ctx)?)
+        }
+        Role::Meursing(kind) => Some(meursing_line(c, kind, prefix, ctx)?),
+        Role::SugarDutyTwoPercent => {
+            let two = MeasureComponent::ad_valorem(&c.duty_expression_id, Decimal::TWO);
+            let mut l = line(&two, ctx)?;
+            l.text = format!("{prefix} {}", l.text);
+            Some(l)
+        }
+        Role::Levy { .. } => {
+            if c.amount.is_none() {
+                return Err(DutyError::UnsupportedExpression {
+                    id: id(),
+                    reason: "the levy or variable component was fixed outside the tariff and this component carries no amount".to_owned(),
+                });
+            }
+            let mut l = line(c, ctx)?;
+            l.text = format!("{prefix} {}", l.text);
+            Some(l)
+        }
+        Role::Nothing | Role::SupplementaryUnit => None,
+        Role::ExportRefund => return Err(DutyError::ExportRefund { id: id() }),
+    })
+}
+
+/// Whether a component written right after a MAX belongs to its cap (`MAX 18.7 % + AD
+/// S/Z`, `MAX 24.2 % + AD F/M`).
+fn part_of_maximum(role: Role) -> bool {
+    matches!(
+        role,
+        Role::SugarDutyTwoPercent
+            | Role::Meursing(
+                MeursingKind::AdditionalDutyOnSugar
+                    | MeursingKind::ReducedAdditionalDutyOnSugar
+                    | MeursingKind::AdditionalDutyOnFlour
+                    | MeursingKind::ReducedAdditionalDutyOnFlour
+            )
+    )
+}
+
+fn step(
+    c: &MeasureComponent,
+    operation: Operation,
+    l: Option<&Line>,
+    before: Decimal,
+    after: Decimal,
+    applied: bool,
+    text: String,
+) -> Step {
+    Step {
+        duty_expression_id: c.duty_expression_id.clone(),
+        operation,
+        rate: l.map(|l| l.rate),
+        base: l.and_then(|l| l.base),
+        amount: l.map_or(Decimal::ZERO, |l| l.amount),
+        total_before: before,
+        total_after: after,
+        applied,
+        text,
+    }
+}
+
 /// Evaluates a measure's duty.
 ///
 /// Components are validated ([`validate_component`]) and applied in TARIC order
-/// (ascending duty expression id): `%` is ad valorem on the customs value; an amount with
-/// a monetary and a measurement unit is specific, charged on the declared quantity
-/// converted to that unit ([`Quantities::resolve`]); 02 and 36 subtract; 15 (MIN) raises
-/// and 17/35 (MAX) cap the duty accumulated so far; 12/14/21/25/27/29 take their figure
-/// from the Meursing table; 37 and 99 add nothing. Levies, variable components and export
-/// refunds are refused with [`DutyError::UnsupportedExpression`].
+/// (ascending duty expression id):
+/// - `%` is ad valorem on the customs value; an amount with a monetary and a measurement
+///   unit is specific, charged on the declared quantity converted to that unit
+///   ([`Quantities::resolve`]); an amount with only a monetary unit is a flat amount;
+/// - 01, 04, 06, 19, 20, 31, 33 add; 02 and 36 subtract;
+/// - 15 (MIN) raises and 17/35 (MAX) cap the duty accumulated so far. The additional
+///   duties on sugar and flour written right after a MAX (21, 23, 25, 27, 29) are part of
+///   its cap: `8.3 % + EA MAX 18.7 % + AD S/Z` is the lower of `8.3 % + EA` and
+///   `18.7 % + AD S/Z`;
+/// - 12/14/21/25/27/29 take their figure from the Meursing table (elsewhere than after a
+///   MAX they add); 23 is the additional duty on sugar at 2 % of the customs value;
+/// - levies and variable components (03, 05, 07, 09, 11, 13) need their amount on the
+///   component (it was fixed outside the tariff): 03/05 then replace the duty
+///   accumulated before them, 07/09/11/13 add. Without an amount they are refused with
+///   [`DutyError::UnsupportedExpression`];
+/// - 37 and 99 add nothing; export refunds (40 to 44) are refused with
+///   [`DutyError::ExportRefund`].
 ///
 /// The duty is not clamped at zero: only 02 and 36 can make it negative.
 /// Rounding: intermediate amounts keep full precision; the measure's amount is rounded
@@ -233,65 +323,82 @@ pub fn evaluate(
     for c in components {
         validate_component(c)?;
     }
+    let sorted = in_taric_order(components);
+    let exprs = sorted
+        .iter()
+        .map(|c| {
+            duty_expression(&c.duty_expression_id).ok_or_else(|| DutyError::UnknownExpression {
+                id: c.duty_expression_id.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut total = Decimal::ZERO;
     let mut steps = Vec::new();
     let mut parts: Vec<String> = Vec::new();
-    for c in in_taric_order(components) {
-        let expr =
-            duty_expression(&c.duty_expression_id).ok_or_else(|| DutyError::UnknownExpression {
-                id: c.duty_expression_id.clone(),
-            })?;
+    let mut i = 0;
+    while i < sorted.len() {
+        let (c, expr) = (sorted[i], exprs[i]);
+        i += 1;
         let before = total;
-        let (operation, l) = match expr.role {
-            Role::Add => (Operation::Add, Some(line(c, ctx)?)),
-            Role::Subtract | Role::SubtractCif => (Operation::Subtract, Some(line(c, ctx)?)),
-            Role::Minimum => (Operation::Minimum, Some(line(c, ctx)?)),
-            Role::Maximum => (Operation::Maximum, Some(line(c, ctx)?)),
-            Role::Meursing(kind) => (
-                Operation::Add,
-                Some(meursing_line(c, kind, expr.prefix, ctx)?),
-            ),
-            Role::Nothing | Role::SupplementaryUnit => (Operation::None, None),
-            Role::Unsupported => {
-                return Err(DutyError::UnsupportedExpression {
-                    id: c.duty_expression_id.clone(),
-                    reason: format!("\"{}\" needs data outside the tariff", expr.description),
-                })
-            }
-        };
-        let (rate, base, amount, body) = match l {
-            Some(l) => (Some(l.rate), l.base, l.amount, l.text),
-            None => (None, None, Decimal::ZERO, String::new()),
-        };
-        let applied;
-        let text;
-        match operation {
-            Operation::Add => {
-                total = total.checked_add(amount).ok_or(DutyError::Overflow)?;
-                applied = true;
-                text = if parts.is_empty() || expr.role != Role::Add {
-                    body
+        let l = component_line(c, expr.role, expr.prefix, ctx)?;
+        let amount = l.as_ref().map_or(Decimal::ZERO, |l| l.amount);
+        let body = l.as_ref().map(|l| l.text.clone()).unwrap_or_default();
+        match expr.role {
+            Role::Maximum => {
+                // The cap, with the additional duties on sugar and flour that follow it.
+                let mut bound = amount;
+                let mut bound_text = format!("{} {body}", expr.prefix);
+                let mut members = Vec::new();
+                while i < sorted.len() && part_of_maximum(exprs[i].role) {
+                    let (pc, pe) = (sorted[i], exprs[i]);
+                    i += 1;
+                    let pl = component_line(pc, pe.role, pe.prefix, ctx)?;
+                    if let Some(pl) = pl {
+                        bound = bound.checked_add(pl.amount).ok_or(DutyError::Overflow)?;
+                        bound_text = format!("{bound_text} {}", pl.text);
+                        members.push((pc, pl));
+                    }
+                }
+                if !members.is_empty() {
+                    bound_text = format!("{bound_text} = {}", fmt_money(bound));
+                }
+                let applied = total > bound;
+                if applied {
+                    total = bound;
+                }
+                let outcome = if applied {
+                    format!("applied: {} → {}", fmt_money(before), fmt_money(total))
                 } else {
-                    format!("+ {body}")
+                    "not applied".to_owned()
                 };
+                let text = format!("{bound_text} ({outcome})");
+                parts.push(text.clone());
+                let mut s = step(
+                    c,
+                    Operation::Maximum,
+                    l.as_ref(),
+                    before,
+                    total,
+                    applied,
+                    text,
+                );
+                s.amount = bound;
+                steps.push(s);
+                for (pc, pl) in members {
+                    let text = pl.text.clone();
+                    steps.push(step(
+                        pc,
+                        Operation::PartOfMaximum,
+                        Some(&pl),
+                        total,
+                        total,
+                        applied,
+                        text,
+                    ));
+                }
             }
-            Operation::Subtract => {
-                total = total.checked_sub(amount).ok_or(DutyError::Overflow)?;
-                applied = true;
-                let cif = if expr.role == Role::SubtractCif {
-                    " (CIF)"
-                } else {
-                    ""
-                };
-                text = format!("- {body}{cif}");
-            }
-            Operation::Minimum | Operation::Maximum => {
-                let is_min = operation == Operation::Minimum;
-                applied = if is_min {
-                    total < amount
-                } else {
-                    total > amount
-                };
+            Role::Minimum => {
+                let applied = total < amount;
                 if applied {
                     total = amount;
                 }
@@ -300,31 +407,88 @@ pub fn evaluate(
                 } else {
                     "not applied".to_owned()
                 };
-                text = format!("{} {body} ({outcome})", expr.prefix);
+                let text = format!("{} {body} ({outcome})", expr.prefix);
+                parts.push(text.clone());
+                steps.push(step(
+                    c,
+                    Operation::Minimum,
+                    l.as_ref(),
+                    before,
+                    total,
+                    applied,
+                    text,
+                ));
             }
-            Operation::None => {
-                applied = false;
-                text = if expr.role == Role::Nothing {
+            Role::Subtract | Role::SubtractCif => {
+                total = total.checked_sub(amount).ok_or(DutyError::Overflow)?;
+                let cif = if expr.role == Role::SubtractCif {
+                    " (CIF)"
+                } else {
+                    ""
+                };
+                let text = format!("- {body}{cif}");
+                parts.push(text.clone());
+                steps.push(step(
+                    c,
+                    Operation::Subtract,
+                    l.as_ref(),
+                    before,
+                    total,
+                    true,
+                    text,
+                ));
+            }
+            Role::Levy { replaces: true } => {
+                total = amount;
+                let text = if parts.is_empty() {
+                    body
+                } else {
+                    format!("{body} (replaces {})", fmt_money(before))
+                };
+                parts.push(text.clone());
+                steps.push(step(
+                    c,
+                    Operation::Replace,
+                    l.as_ref(),
+                    before,
+                    total,
+                    true,
+                    text,
+                ));
+            }
+            Role::Add
+            | Role::Meursing(_)
+            | Role::SugarDutyTwoPercent
+            | Role::Levy { replaces: false } => {
+                total = total.checked_add(amount).ok_or(DutyError::Overflow)?;
+                let text = if parts.is_empty() || expr.role != Role::Add {
+                    body
+                } else {
+                    format!("+ {body}")
+                };
+                parts.push(text.clone());
+                steps.push(step(
+                    c,
+                    Operation::Add,
+                    l.as_ref(),
+                    before,
+                    total,
+                    true,
+                    text,
+                ));
+            }
+            Role::Nothing | Role::SupplementaryUnit | Role::ExportRefund => {
+                let text = if expr.role == Role::Nothing {
                     expr.prefix.to_owned()
                 } else {
                     String::new()
                 };
+                if !text.is_empty() {
+                    parts.push(text.clone());
+                }
+                steps.push(step(c, Operation::None, None, before, total, false, text));
             }
         }
-        if !text.is_empty() {
-            parts.push(text.clone());
-        }
-        steps.push(Step {
-            duty_expression_id: c.duty_expression_id.clone(),
-            operation,
-            rate,
-            base,
-            amount,
-            total_before: before,
-            total_after: total,
-            applied,
-            text,
-        });
     }
     let amount = total.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
     // Always two decimals (`324.80`, `0.00`), and no negative zero.

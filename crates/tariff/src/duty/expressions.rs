@@ -59,17 +59,33 @@ pub enum Role {
     SubtractCif,
     /// Raises the accumulated duty to at least its amount (15).
     Minimum,
-    /// Caps the accumulated duty at its amount (17, 35).
+    /// Caps the accumulated duty at its amount (17, 35); additional duties on sugar or
+    /// flour written right after it (`MAX 18.7 % + AD S/Z`) are part of the cap.
     Maximum,
-    /// Adds a figure from the Meursing table (12, 14, 21, 25, 27, 29).
+    /// Adds a figure from the Meursing table (12, 14, 21, 25, 27, 29); 21, 25, 27 and 29
+    /// written after a MAX are part of that MAX instead.
     Meursing(MeursingKind),
+    /// The additional duty on sugar at a fixed 2 % of the customs value (23): the rate is
+    /// in the expression itself, so the component carries no amount. Like 21, it is part
+    /// of a MAX written before it.
+    SugarDutyTwoPercent,
+    /// A pre-1995 agricultural levy or variable component (03, 05, 07, 09, 11, 13). Its
+    /// amount was fixed outside the tariff (by periodic Commission regulations), so it can
+    /// only be evaluated when the component carries that amount: 03 and 05 then replace
+    /// the duty accumulated before them ("the rate is replaced by the levy"), 07, 09, 11
+    /// and 13 add it.
+    Levy {
+        /// 03 and 05: the levy replaces the rate instead of adding to it.
+        replaces: bool,
+    },
     /// No duty (37, "NIHIL").
     Nothing,
     /// Declares the supplementary unit; no duty (99).
     SupplementaryUnit,
-    /// Historic or external-data expressions the engine refuses to evaluate (levies,
-    /// variable components, export refunds, ...).
-    Unsupported,
+    /// An export refund (40 to 44): an amount the Union paid to the exporter of
+    /// agricultural goods, not a duty charged on import; refused by the duty calculation
+    /// with [`DutyError::ExportRefund`].
+    ExportRefund,
 }
 
 /// One TARIC duty expression.
@@ -113,6 +129,9 @@ const fn e(
 
 const AMOUNT: (Applicability, Applicability, Applicability) = (M, P, P);
 const NONE: (Applicability, Applicability, Applicability) = (N, N, N);
+/// Levies and variable components: the amount may be carried (it was fixed outside the
+/// tariff), with its units.
+const OPTIONAL: (Applicability, Applicability, Applicability) = (P, P, P);
 
 /// All TARIC duty expressions (ids 01 to 99), in id order, which is also the order in
 /// which the components of a measure are applied.
@@ -122,33 +141,39 @@ pub const DUTY_EXPRESSIONS: &[DutyExpression] = &[
     e(
         "03",
         "The rate is replaced by the levy",
-        "",
-        NONE,
-        Role::Unsupported,
+        "LEVY",
+        OPTIONAL,
+        Role::Levy { replaces: true },
     ),
     e("04", "+ % or amount", "+", AMOUNT, Role::Add),
     e(
         "05",
         "The rate is replaced by the reduced levy",
-        "",
-        NONE,
-        Role::Unsupported,
+        "LEVY (reduced)",
+        OPTIONAL,
+        Role::Levy { replaces: true },
     ),
     e("06", "+ Suplementary amount", "+", AMOUNT, Role::Add),
-    e("07", "+ Levy", "+ Levy", NONE, Role::Unsupported),
+    e(
+        "07",
+        "+ Levy",
+        "+ Levy",
+        OPTIONAL,
+        Role::Levy { replaces: false },
+    ),
     e(
         "09",
         "+ Reduced levy",
         "+ Reduced levy",
-        NONE,
-        Role::Unsupported,
+        OPTIONAL,
+        Role::Levy { replaces: false },
     ),
     e(
         "11",
         "+ Variable component",
         "+ VC",
-        NONE,
-        Role::Unsupported,
+        OPTIONAL,
+        Role::Levy { replaces: false },
     ),
     e(
         "12",
@@ -161,8 +186,8 @@ pub const DUTY_EXPRESSIONS: &[DutyExpression] = &[
         "13",
         "+ Reduced variable component",
         "+ VC (reduced)",
-        NONE,
-        Role::Unsupported,
+        OPTIONAL,
+        Role::Levy { replaces: false },
     ),
     e(
         "14",
@@ -187,7 +212,7 @@ pub const DUTY_EXPRESSIONS: &[DutyExpression] = &[
         "+ 2 % Additional duty on sugar",
         "+ 2 % SD",
         NONE,
-        Role::Unsupported,
+        Role::SugarDutyTwoPercent,
     ),
     e(
         "25",
@@ -231,36 +256,36 @@ pub const DUTY_EXPRESSIONS: &[DutyExpression] = &[
         "40",
         "Export refunds for cereals",
         "",
-        (P, P, P),
-        Role::Unsupported,
+        OPTIONAL,
+        Role::ExportRefund,
     ),
     e(
         "41",
         "Export refunds for rice",
         "",
-        (P, P, P),
-        Role::Unsupported,
+        OPTIONAL,
+        Role::ExportRefund,
     ),
     e(
         "42",
         "Export refunds for eggs",
         "",
-        (P, P, P),
-        Role::Unsupported,
+        OPTIONAL,
+        Role::ExportRefund,
     ),
     e(
         "43",
         "Export refunds for sugar",
         "",
-        (P, P, P),
-        Role::Unsupported,
+        OPTIONAL,
+        Role::ExportRefund,
     ),
     e(
         "44",
         "Export refunds for milk products",
         "",
-        (P, P, P),
-        Role::Unsupported,
+        OPTIONAL,
+        Role::ExportRefund,
     ),
     e(
         "99",

@@ -174,6 +174,16 @@ pub enum DutyError {
         /// Why.
         reason: String,
     },
+    /// Export refunds (expressions 40 to 44) are amounts paid to the exporter of
+    /// agricultural goods, not duties charged on import: they have no place in a duty
+    /// calculation.
+    #[error(
+        "duty expression {id} is an export refund (paid to the exporter on export), not a duty charged on import"
+    )]
+    ExportRefund {
+        /// Expression id (40 to 44).
+        id: String,
+    },
     /// A measure condition's action code is not supported.
     #[error("unsupported measure action code {action}")]
     UnsupportedAction {

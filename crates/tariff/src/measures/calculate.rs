@@ -4,12 +4,12 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::applicability::applicable_measures;
-use super::model::{Measure, TariffData};
-use super::types::{measure_type, MeasureKind};
+use super::applicability::{applicable_measures, applies_to_origin};
+use super::model::{Measure, TariffData, ERGA_OMNES};
+use super::types::{measure_type, MeasureKind, MEURSING_TYPES};
 use crate::duty::{
     describe, evaluate, resolve_conditions, ConditionContext, DutyError, EvalContext,
-    MeasureComponent, MeursingTable, Quantities, Resolution,
+    MeasureComponent, MeursingFigures, MeursingTable, Quantities, Resolution,
 };
 use crate::nomenclature::GoodsCode;
 
@@ -173,14 +173,54 @@ fn duty_err(measure: &Measure) -> impl Fn(DutyError) -> CalcError + '_ {
     }
 }
 
-/// The duty options for a declaration; see [`calculate_with_meursing`] (no Meursing
-/// table: a component needing one is an error).
+/// The duty options for a declaration; see [`calculate_with_meursing`], with the tariff's
+/// own Meursing table ([`meursing_figures`]). Without Meursing measures in the tariff, a
+/// component needing the table is an error ([`DutyError::MeursingRequired`]), never zero.
 pub fn calculate(
     data: &TariffData,
     ancestors: &[GoodsCode],
     req: &CalcRequest,
 ) -> Result<Calculation, CalcError> {
-    calculate_with_meursing(data, ancestors, req, None)
+    let table = meursing_figures(data, &req.origin, req.date);
+    let table: Option<&dyn MeursingTable> = (!table.is_empty()).then_some(&table);
+    calculate_with_meursing(data, ancestors, req, table)
+}
+
+/// The tariff's own Meursing table for an origin on a date: the figures of the measures of
+/// types 672, 673 and 674 ([`MEURSING_TYPES`]) on Meursing additional codes (type 7) in
+/// force on `date`. A measure on erga omnes gives the full figure (agricultural
+/// component, additional duty on sugar or flour); one on another area that covers
+/// `origin` gives the reduced figure. The figure is the measure's first component: a
+/// percentage (unit `"%"`) or an amount in EUR per unit. Empty when the tariff has no
+/// Meursing measures.
+pub fn meursing_figures(data: &TariffData, origin: &str, date: NaiveDate) -> MeursingFigures {
+    let mut table = MeursingFigures::new();
+    for m in &data.measures {
+        let Some((_, full, reduced)) = MEURSING_TYPES.iter().find(|(t, ..)| *t == m.measure_type)
+        else {
+            continue;
+        };
+        let Some(code) = m.additional_code.as_deref().filter(|c| c.starts_with('7')) else {
+            continue;
+        };
+        let Some((c, amount)) = m.components.iter().find_map(|c| c.amount.map(|a| (c, a))) else {
+            continue;
+        };
+        let unit = match (&c.monetary_unit, &c.measurement_unit) {
+            (None, _) => "%",
+            (Some(cur), Some(u)) if cur == CURRENCY => u.as_str(),
+            _ => continue,
+        };
+        let kind = if m.geographical_area == ERGA_OMNES {
+            *full
+        } else {
+            *reduced
+        };
+        if applies_to_origin(data, m, origin, date) {
+            table.insert(code, kind, amount, unit);
+        }
+    }
+    table
 }
 
 /// A measure with its resolved components.

@@ -62,10 +62,10 @@ pub use applicability::{
     applicable_measures, applies_to_origin, me32_overlaps, me66_exclusion_is_member,
 };
 pub use calculate::{
-    calculate, calculate_with_meursing, CalcError, CalcRequest, Calculation, DutyLine, DutyOption,
-    OptionKind, Prohibition, CURRENCY,
+    calculate, calculate_with_meursing, meursing_figures, CalcError, CalcRequest, Calculation,
+    DutyLine, DutyOption, OptionKind, Prohibition, CURRENCY,
 };
 pub use model::{
     AreaKind, GeographicalArea, Measure, Membership, Regulation, TariffData, Validity, ERGA_OMNES,
 };
-pub use types::{measure_type, MeasureKind, MeasureTypeInfo, MEASURE_TYPES};
+pub use types::{measure_type, MeasureKind, MeasureTypeInfo, MEASURE_TYPES, MEURSING_TYPES};

@@ -1,6 +1,15 @@
-//! Measure types: a built-in table of the common TARIC measure types.
+//! Measure types: a built-in table of the common TARIC measure types and of the national
+//! measure types administrations use in their national layers.
+//!
+//! National tariffs extend TARIC with their own measure types, identified by three
+//! letters (TARIC's own are digits): VAT rates (`VTS` standard, `VTR` reduced, `VTZ`
+//! zero, `VTE` exempt), excise duties (`EX*`) and national prohibitions and restrictions
+//! (`NP*`, `NR*`). The duty calculation treats them by their [`MeasureKind`]: VAT types
+//! like TARIC's 305 (on the VAT base, after every duty), excise types like 306.
 
 use serde::{Deserialize, Serialize};
+
+use crate::duty::MeursingKind;
 
 /// What a measure type does, for applicability and duty calculation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -18,13 +27,14 @@ pub enum MeasureKind {
     AntiDumping,
     /// Additional duties (695, 696).
     AdditionalDuty,
-    /// Value added tax (305).
+    /// Value added tax (305; national VTS, VTR, VTZ, VTE).
     Vat,
-    /// Excise (306).
+    /// Excise (306; national EXA, EXB, EXI, EXW, EXS, EXT, EXC, EXF, EXG, EXH).
     Excise,
     /// Import or export prohibition (277, 278).
     Prohibition,
-    /// Anything else: controls, restrictions, notices, suspended duties; never a duty line.
+    /// Anything else: controls, restrictions, notices, suspended duties, the figures of the
+    /// Meursing table (672, 673, 674, see [`MEURSING_TYPES`]); never a duty line.
     Other,
 }
 
@@ -42,6 +52,29 @@ impl MeasureKind {
         matches!(self, Self::AntiDumping | Self::AdditionalDuty)
     }
 }
+
+/// The measure types holding the Meursing table's figures, on Meursing additional codes
+/// (type 7, e.g. `7000`), with the figure each gives (full, reduced): 672 the agricultural
+/// component, 673 the additional duty on sugar, 674 the additional duty on flour. The
+/// measure on erga omnes (`1011`) gives the full figure; one on another area (a
+/// preferential origin) gives the reduced figure for that origin.
+pub const MEURSING_TYPES: &[(&str, MeursingKind, MeursingKind)] = &[
+    (
+        "672",
+        MeursingKind::AgriculturalComponent,
+        MeursingKind::ReducedAgriculturalComponent,
+    ),
+    (
+        "673",
+        MeursingKind::AdditionalDutyOnSugar,
+        MeursingKind::ReducedAdditionalDutyOnSugar,
+    ),
+    (
+        "674",
+        MeursingKind::AdditionalDutyOnFlour,
+        MeursingKind::ReducedAdditionalDutyOnFlour,
+    ),
+];
 
 /// A measure type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,8 +138,30 @@ pub const MEASURE_TYPES: &[(&str, &str, char, MeasureKind)] = &[
     ("564", "Suspended definitive anti-dumping duty", 'D', MeasureKind::Other),
     ("565", "Suspended definitive countervailing duty", 'D', MeasureKind::Other),
     ("570", "Anti-dumping/countervailing registration", 'D', MeasureKind::Other),
+    ("672", "Amount of the agricultural component (Meursing table)", 'O', MeasureKind::Other),
+    ("673", "Amount of the additional duty on sugar (Meursing table)", 'O', MeasureKind::Other),
+    ("674", "Amount of the additional duty on flour (Meursing table)", 'O', MeasureKind::Other),
     ("695", "Additional duties", 'F', MeasureKind::AdditionalDuty),
     ("696", "Additional duties (safeguard)", 'F', MeasureKind::AdditionalDuty),
+    ("750", "Import control of organic products", 'B', MeasureKind::Other),
+    // National measure types (alphabetic ids).
+    ("VTS", "VAT standard rate", 'P', MeasureKind::Vat),
+    ("VTR", "VAT reduced rate", 'P', MeasureKind::Vat),
+    ("VTZ", "VAT zero rate", 'P', MeasureKind::Vat),
+    ("VTE", "VAT exempt", 'P', MeasureKind::Vat),
+    ("EXA", "Excise: spirits (ethyl alcohol)", 'Q', MeasureKind::Excise),
+    ("EXI", "Excise: intermediate products", 'Q', MeasureKind::Excise),
+    ("EXB", "Excise: beer", 'Q', MeasureKind::Excise),
+    ("EXW", "Excise: wine", 'Q', MeasureKind::Excise),
+    ("EXS", "Excise: sparkling wine", 'Q', MeasureKind::Excise),
+    ("EXT", "Excise: cigarettes", 'Q', MeasureKind::Excise),
+    ("EXC", "Excise: cigars and cigarillos", 'Q', MeasureKind::Excise),
+    ("EXF", "Excise: fine-cut smoking tobacco", 'Q', MeasureKind::Excise),
+    ("EXG", "Excise: petrol (unleaded)", 'Q', MeasureKind::Excise),
+    ("EXH", "Excise: gas oil (diesel)", 'Q', MeasureKind::Excise),
+    ("EXK", "Excise: coffee", 'Q', MeasureKind::Excise),
+    ("NPI", "National import prohibition", 'A', MeasureKind::Prohibition),
+    ("NRL", "National import restriction: licence required", 'B', MeasureKind::Other),
 ];
 
 /// The measure type `id` from the built-in table; an unknown id gives kind

@@ -535,8 +535,10 @@ fn meursing_golden_cases() {
                 "12.80% × 1,000.00 = 128.00 + AC [7000] 25.00 EUR/100 kg × 2.00 = 50.00 → 178.00",
             ),
         ),
+        // `12.8 % + EA MAX 18.7 % + AD S/Z + AD F/M`: the additional duties are part of
+        // the maximum, i.e. min(12.8 % + EA, 18.7 % + SD + FD).
         with(
-            "AC MAX SD FD, MAX not applied",
+            "AC MAX SD FD, MAX not applied: SD and FD only count in the cap",
             vec![
                 av("01", "12.8"),
                 bare("12"),
@@ -547,10 +549,13 @@ fn meursing_golden_cases() {
             "1000",
             &[("DTN", "2")],
             "7000",
-            amount("208.00"),
+            formula(
+                "178.00",
+                "12.80% × 1,000.00 = 128.00 + AC [7000] 25.00 EUR/100 kg × 2.00 = 50.00 MAX 18.70% × 1,000.00 = 187.00 + SD [7000] 10.00 EUR/100 kg × 2.00 = 20.00 + FD [7000] 5.00 EUR/100 kg × 2.00 = 10.00 = 217.00 (not applied) → 178.00",
+            ),
         ),
         with(
-            "AC MAX SD FD, MAX applied before SD and FD",
+            "AC MAX SD FD, MAX applied: 18.7 % + SD + FD",
             vec![
                 av("01", "12.8"),
                 bare("12"),
@@ -558,10 +563,46 @@ fn meursing_golden_cases() {
                 bare("21"),
                 bare("27"),
             ],
-            "500",
+            // 12.8 % × 300 + 50 = 88.40 > 18.7 % × 300 + 20 + 10 = 86.10.
+            "300",
             &[("DTN", "2")],
             "7000",
-            amount("123.50"),
+            amount("86.10"),
+        ),
+        with(
+            "MAX 35 comes after 29 in TARIC order: FD (reduced) is capped with the rest",
+            vec![av("01", "9"), bare("14"), sp("35", "20", "DTN"), bare("29")],
+            // 9 % × 1000 + 12.50 × 4 + 2.50 × 4 = 150 > 20 × 4 = 80.
+            "1000",
+            &[("DTN", "4")],
+            "7000",
+            amount("80.00"),
+        ),
+        with(
+            "MAX + reduced SD (25), not applied",
+            vec![av("01", "5"), bare("14"), av("17", "30"), bare("25")],
+            // 50 + 25 = 75 < 300 + 10.
+            "1000",
+            &[("DTN", "2")],
+            "7000",
+            amount("75.00"),
+        ),
+        with(
+            "SD without a MAX adds",
+            vec![av("01", "5"), bare("21")],
+            "1000",
+            &[("DTN", "2")],
+            "7000",
+            amount("70.00"),
+        ),
+        with(
+            "19 after MAX + SD adds on top of the capped duty",
+            vec![av("01", "50"), av("17", "10"), bare("21"), av("19", "1")],
+            // min(500, 100 + 20) + 10.
+            "1000",
+            &[("DTN", "2")],
+            "7000",
+            amount("130.00"),
         ),
         with(
             "reduced components",
@@ -621,13 +662,13 @@ fn unsupported_and_invalid_components_are_errors() {
             Expect::Error(DutyError::UnknownExpression { id: "98".into() }),
         ),
         case(
-            "levy",
+            "levy without its amount",
             vec![bare("07")],
             "1",
             &[],
             Expect::Error(DutyError::UnsupportedExpression {
                 id: "07".into(),
-                reason: "\"+ Levy\" needs data outside the tariff".into(),
+                reason: "the levy or variable component was fixed outside the tariff and this component carries no amount".into(),
             }),
         ),
         case(
@@ -651,6 +692,172 @@ fn unsupported_and_invalid_components_are_errors() {
         evaluate(&[sp("01", "1", "DTN")], &ctx).unwrap().amount,
         d("1.00")
     );
+}
+
+#[test]
+fn levy_variable_component_and_sugar_golden_cases() {
+    let levy_missing = |id: &str| {
+        Expect::Error(DutyError::UnsupportedExpression {
+            id: id.into(),
+            reason: "the levy or variable component was fixed outside the tariff and this component carries no amount".into(),
+        })
+    };
+    let mut cases = vec![
+        case(
+            "03 replaces the rate by the levy",
+            vec![av("01", "12"), sp("03", "40", "DTN")],
+            "1000",
+            &[("DTN", "3")],
+            formula(
+                "120.00",
+                "12.00% × 1,000.00 = 120.00 LEVY 40.00 EUR/100 kg × 3.00 = 120.00 (replaces 120.00) → 120.00",
+            ),
+        ),
+        case(
+            "03 alone",
+            vec![sp("03", "40", "DTN")],
+            "1000",
+            &[("DTN", "2.5")],
+            formula("100.00", "LEVY 40.00 EUR/100 kg × 2.50 = 100.00"),
+        ),
+        case(
+            "05 replaces the rate by the reduced levy",
+            vec![av("01", "12"), sp("05", "15", "DTN"), sp("19", "1", "DTN")],
+            // 120 replaced by 15 × 2 = 30, then + 1 × 2.
+            "1000",
+            &[("DTN", "2")],
+            amount("32.00"),
+        ),
+        case(
+            "07 adds the levy",
+            vec![av("01", "10"), sp("07", "7.5", "TNE")],
+            "1000",
+            &[("KGM", "2000")],
+            formula(
+                "115.00",
+                "10.00% × 1,000.00 = 100.00 + Levy 7.50 EUR/1000 kg × 2.00 = 15.00 → 115.00",
+            ),
+        ),
+        case(
+            "09 adds the reduced levy",
+            vec![av("01", "10"), sp("09", "2.5", "TNE")],
+            "1000",
+            &[("TNE", "2")],
+            amount("105.00"),
+        ),
+        case(
+            "11 adds the variable component",
+            vec![av("01", "8"), sp("11", "12.34", "DTN")],
+            "500",
+            &[("DTN", "1")],
+            amount("52.34"),
+        ),
+        case(
+            "13 adds the reduced variable component as a percentage",
+            vec![av("01", "8"), av("13", "1.5")],
+            "500",
+            &[],
+            amount("47.50"),
+        ),
+        case(
+            "13 then MAX: the cap bounds the levy too",
+            vec![av("01", "8"), av("13", "10"), av("17", "12")],
+            "500",
+            &[],
+            amount("60.00"),
+        ),
+        case("03 without amount", vec![bare("03")], "1", &[], levy_missing("03")),
+        case("05 without amount", vec![bare("05")], "1", &[], levy_missing("05")),
+        case("09 without amount", vec![av("01", "1"), bare("09")], "1", &[], levy_missing("09")),
+        case("11 without amount", vec![bare("11")], "1", &[], levy_missing("11")),
+        case("13 without amount", vec![bare("13")], "1", &[], levy_missing("13")),
+        case(
+            "23 adds 2 % of the customs value",
+            vec![av("01", "9"), bare("23")],
+            "1000",
+            &[],
+            formula(
+                "110.00",
+                "9.00% × 1,000.00 = 90.00 + 2 % SD 2.00% × 1,000.00 = 20.00 → 110.00",
+            ),
+        ),
+        case(
+            "23 is part of a MAX, applied",
+            vec![av("01", "20"), av("17", "10"), bare("23")],
+            "1000",
+            &[],
+            formula(
+                "120.00",
+                "20.00% × 1,000.00 = 200.00 MAX 10.00% × 1,000.00 = 100.00 + 2 % SD 2.00% × 1,000.00 = 20.00 = 120.00 (applied: 200.00 → 120.00) → 120.00",
+            ),
+        ),
+        case(
+            "23 is part of a MAX, not applied",
+            vec![av("01", "5"), av("17", "10"), bare("23")],
+            "1000",
+            &[],
+            amount("50.00"),
+        ),
+    ];
+    for id in ["40", "41", "42", "43", "44"] {
+        cases.push(case(
+            "export refunds are not import duties",
+            vec![MeasureComponent::specific(id, d("5"), "EUR", "DTN")],
+            "1000",
+            &[("DTN", "1")],
+            Expect::Error(DutyError::ExportRefund { id: id.into() }),
+        ));
+        cases.push(case(
+            "export refund without amount",
+            vec![av("01", "1"), bare(id)],
+            "1000",
+            &[],
+            Expect::Error(DutyError::ExportRefund { id: id.into() }),
+        ));
+    }
+    check(cases);
+}
+
+#[test]
+fn max_with_additional_duties_records_its_parts() {
+    let table = TestMeursing;
+    let ctx = EvalContext::new(d("300"), qty(&[("DTN", "2")])).with_meursing(&table, "7000");
+    let ev = evaluate(
+        &[
+            av("01", "12.8"),
+            bare("12"),
+            av("17", "18.7"),
+            bare("21"),
+            bare("27"),
+        ],
+        &ctx,
+    )
+    .unwrap();
+    let ops: Vec<Operation> = ev.steps.iter().map(|s| s.operation).collect();
+    assert_eq!(
+        ops,
+        [
+            Operation::Add,
+            Operation::Add,
+            Operation::Maximum,
+            Operation::PartOfMaximum,
+            Operation::PartOfMaximum
+        ]
+    );
+    // The MAX step carries the whole cap: 56.10 + 20 + 10.
+    assert_eq!(ev.steps[2].amount, d("86.100"));
+    assert!(ev.steps[2].applied);
+    assert_eq!(ev.steps[3].amount, d("20.00"));
+    assert_eq!(ev.steps[4].total_after, d("86.100"));
+    // Levies replace.
+    let ev = evaluate(
+        &[av("01", "12"), sp("03", "40", "DTN")],
+        &EvalContext::new(d("1000"), qty(&[("DTN", "1")])),
+    )
+    .unwrap();
+    assert_eq!(ev.steps[1].operation, Operation::Replace);
+    assert_eq!(ev.steps[1].total_before, d("120"));
+    assert_eq!(ev.amount, d("40.00"));
 }
 
 #[test]
@@ -850,6 +1057,25 @@ fn describe_snapshots() {
         ),
         ("unordered input", vec![av("17", "35"), av("01", "12")]),
         ("levy", vec![av("01", "5"), bare("07")]),
+        (
+            "levy replacing the rate",
+            vec![av("01", "5"), sp("03", "40", "DTN")],
+        ),
+        ("reduced levy", vec![sp("05", "15", "DTN")]),
+        (
+            "+ reduced levy",
+            vec![av("01", "5"), sp("09", "2.5", "TNE")],
+        ),
+        (
+            "variable components",
+            vec![av("01", "8"), sp("11", "12.34", "DTN"), av("13", "1.5")],
+        ),
+        (
+            "2 % SD in a MAX",
+            vec![av("01", "9"), bare("12"), av("17", "18.7"), bare("23")],
+        ),
+        ("export refund", vec![bare("40")]),
+        ("export refund with amount", vec![sp("43", "30.5", "DTN")]),
         ("unknown id", vec![av("98", "5")]),
     ];
     let text: String = cases
@@ -900,6 +1126,15 @@ fn formula_snapshots() {
         (
             "minus",
             vec![av("01", "10"), sp("02", "5", "DTN"), av("36", "1")],
+        ),
+        ("levy", vec![av("01", "10"), sp("03", "40", "TNE")]),
+        (
+            "+ levy",
+            vec![av("01", "10"), sp("07", "4", "TNE"), sp("11", "1", "DTN")],
+        ),
+        (
+            "2 % SD in a MAX",
+            vec![av("01", "20"), bare("12"), av("17", "5"), bare("23")],
         ),
     ];
     let ctx = EvalContext::new(d("4321.55"), q).with_meursing(&table, "7000");
@@ -1332,6 +1567,228 @@ proptest! {
         let _ = describe(&components);
         for c in &components {
             let _ = validate_component(c);
+        }
+    }
+}
+
+// ------------------------------------------- the tariff's Meursing table, national types
+
+mod tariff_meursing {
+    use super::{av, bare, d, sp};
+    use chrono::NaiveDate;
+    use portorium_tariff::duty::MeursingTable;
+    use portorium_tariff::duty::{DutyError, MeasureComponent, MeursingFigures, MeursingKind};
+    use portorium_tariff::measures::{
+        calculate, measure_type, meursing_figures, AreaKind, CalcError, CalcRequest,
+        GeographicalArea, Measure, MeasureKind, Membership, TariffData, Validity,
+    };
+    use portorium_tariff::nomenclature::GoodsCode;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn m(
+        sid: u64,
+        ty: &str,
+        goods: &str,
+        area: &str,
+        ac: Option<&str>,
+        c: Vec<MeasureComponent>,
+    ) -> Measure {
+        Measure {
+            sid,
+            measure_type: ty.into(),
+            goods_code: GoodsCode::from_prefix(goods).unwrap(),
+            geographical_area: area.into(),
+            excluded_areas: vec![],
+            additional_code: ac.map(Into::into),
+            order_number: None,
+            regulation: None,
+            validity: Validity::from(day("2026-01-01")),
+            components: c,
+            conditions: vec![],
+            footnotes: vec![],
+            national: false,
+        }
+    }
+
+    fn data(with_meursing: bool) -> TariffData {
+        let area = |id: &str, kind| GeographicalArea {
+            id: id.into(),
+            kind,
+            validity: Validity::from(day("2000-01-01")),
+        };
+        let mut measures = vec![
+            m(
+                1,
+                "103",
+                "1806",
+                "1011",
+                None,
+                vec![av("01", "8.3"), bare("12"), av("17", "18.7"), bare("21")],
+            ),
+            m(2, "VTS", "18", "1011", None, vec![av("01", "21")]),
+            m(3, "EXK", "1806", "1011", None, vec![sp("01", "2.5", "KGM")]),
+        ];
+        if with_meursing {
+            measures.extend([
+                m(
+                    10,
+                    "672",
+                    "18",
+                    "1011",
+                    Some("7000"),
+                    vec![sp("01", "25", "DTN")],
+                ),
+                m(
+                    11,
+                    "673",
+                    "18",
+                    "1011",
+                    Some("7000"),
+                    vec![sp("01", "10", "DTN")],
+                ),
+                m(
+                    12,
+                    "672",
+                    "18",
+                    "2020",
+                    Some("7000"),
+                    vec![sp("01", "12.5", "DTN")],
+                ),
+                m(13, "672", "18", "1011", Some("7001"), vec![av("01", "3")]),
+                // Not a Meursing code: ignored.
+                m(14, "672", "18", "1011", Some("B123"), vec![av("01", "99")]),
+            ]);
+        }
+        TariffData::new(
+            measures,
+            vec![
+                area("1011", AreaKind::Group),
+                area("2020", AreaKind::Group),
+                area("CN", AreaKind::Country),
+                area("MA", AreaKind::Country),
+            ],
+            vec![Membership {
+                group: "2020".into(),
+                member: "MA".into(),
+                validity: Validity::from(day("2000-01-01")),
+            }],
+            vec![],
+        )
+    }
+
+    fn req(origin: &str, code: Option<&str>) -> CalcRequest {
+        CalcRequest {
+            commodity: GoodsCode::new("1806321000").unwrap(),
+            origin: origin.into(),
+            date: day("2026-03-01"),
+            customs_value: d("1000"),
+            quantities: super::qty(&[("KGM", "200")]),
+            additional_codes: vec![],
+            documents: vec![],
+            unit_price: None,
+            meursing_code: code.map(Into::into),
+        }
+    }
+
+    fn ancestors() -> Vec<GoodsCode> {
+        ["18", "1806", "1806321000"]
+            .iter()
+            .map(|p| GoodsCode::from_prefix(p).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn figures_come_from_the_tariff() {
+        let t = meursing_figures(&data(true), "CN", day("2026-03-01"));
+        assert_eq!(t.len(), 3);
+        assert_eq!(
+            t.component("7000", MeursingKind::AgriculturalComponent),
+            Some((d("25"), "DTN".to_owned()))
+        );
+        assert_eq!(
+            t.component("7000", MeursingKind::ReducedAgriculturalComponent),
+            None
+        );
+        assert_eq!(
+            t.component("7001", MeursingKind::AgriculturalComponent),
+            Some((d("3"), "%".to_owned()))
+        );
+        // The reduced figure for a member of the preferential group.
+        let t = meursing_figures(&data(true), "MA", day("2026-03-01"));
+        assert_eq!(
+            t.component("7000", MeursingKind::ReducedAgriculturalComponent),
+            Some((d("12.5"), "DTN".to_owned()))
+        );
+        // Not yet in force.
+        assert!(meursing_figures(&data(true), "CN", day("2025-12-31")).is_empty());
+        let mut own = MeursingFigures::new();
+        own.insert("7002", MeursingKind::AdditionalDutyOnFlour, d("1"), "%");
+        assert_eq!(
+            own.component("7002", MeursingKind::AdditionalDutyOnFlour),
+            Some((d("1"), "%".into()))
+        );
+    }
+
+    #[test]
+    fn calculation_uses_the_tariff_table_and_national_types() {
+        let calc = calculate(&data(true), &ancestors(), &req("CN", Some("7000"))).unwrap();
+        let o = &calc.options[0];
+        // 8.3 % × 1000 + 25 × 2 = 133 < 18.7 % × 1000 + 10 × 2 = 207: 133.00.
+        assert_eq!(o.lines[0].amount, d("133.00"), "{}", o.lines[0].formula);
+        // Excise EXK 2.50 EUR/kg × 200 = 500; VAT VTS 21 % of 1000 + 133 + 500.
+        assert_eq!(o.lines[1].measure_type_id, "EXK");
+        assert_eq!(o.lines[1].amount, d("500.00"));
+        assert_eq!(o.lines[2].measure_type_id, "VTS");
+        assert_eq!(o.lines[2].amount, d("342.93"));
+        assert_eq!(o.total, d("975.93"));
+        // Without a declared Meursing code, or without a table: a clear error.
+        let err = calculate(&data(true), &ancestors(), &req("CN", None)).unwrap_err();
+        assert!(matches!(
+            err,
+            CalcError::Duty {
+                cause: DutyError::MeursingRequired { .. },
+                ..
+            }
+        ));
+        let err = calculate(&data(false), &ancestors(), &req("CN", Some("7000"))).unwrap_err();
+        assert!(matches!(
+            err,
+            CalcError::Duty {
+                cause: DutyError::MeursingRequired { .. },
+                ..
+            }
+        ));
+        let err = calculate(&data(true), &ancestors(), &req("CN", Some("7999"))).unwrap_err();
+        assert!(matches!(
+            err,
+            CalcError::Duty {
+                cause: DutyError::MeursingComponentMissing { .. },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn national_measure_types() {
+        for (id, kind, series) in [
+            ("VTS", MeasureKind::Vat, 'P'),
+            ("VTR", MeasureKind::Vat, 'P'),
+            ("VTZ", MeasureKind::Vat, 'P'),
+            ("VTE", MeasureKind::Vat, 'P'),
+            ("EXA", MeasureKind::Excise, 'Q'),
+            ("EXB", MeasureKind::Excise, 'Q'),
+            ("EXW", MeasureKind::Excise, 'Q'),
+            ("EXT", MeasureKind::Excise, 'Q'),
+            ("EXG", MeasureKind::Excise, 'Q'),
+            ("NPI", MeasureKind::Prohibition, 'A'),
+            ("NRL", MeasureKind::Other, 'B'),
+            ("672", MeasureKind::Other, 'O'),
+        ] {
+            let t = measure_type(id);
+            assert_eq!((t.kind, t.series), (kind, series), "{id}");
         }
     }
 }

@@ -7,6 +7,8 @@
 //!   the duty calculation options.
 //! - [`layer`]: tariff layers stored as generic records (kind, key, validity, JSON payload),
 //!   from TARIC3 envelopes and nomenclature files, and rebuilt into the domain.
+//! - [`national`]: an administration's national measures: drafts, TARIC business rules,
+//!   and their layer records.
 //! - [`quotas`]: tariff quotas (order numbers, origins, definitions) and first-come-first-served
 //!   drawing.
 //!
@@ -15,6 +17,7 @@
 pub mod duty;
 pub mod layer;
 pub mod measures;
+pub mod national;
 pub mod nomenclature;
 pub mod quotas;
 pub mod taric3;

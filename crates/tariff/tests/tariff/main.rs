@@ -4,6 +4,7 @@
 mod duty;
 mod layer;
 mod measures;
+mod national;
 mod nomenclature;
 mod quotas;
 mod taric3;

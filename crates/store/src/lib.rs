@@ -16,6 +16,7 @@ mod error;
 mod idempotency;
 mod identity;
 mod messages;
+mod national_measures;
 mod outbox;
 mod scope;
 mod tariff;
@@ -31,6 +32,10 @@ pub use identity::{
     VerifiedToken,
 };
 pub use messages::{MessageRow, NewMessage};
+pub use national_measures::{
+    national_sid, DraftStatus, LayerHeads, MeasureDraftRow, NewMeasureDraft, APPROVAL_FORMAT,
+    NATIONAL_SID_BASE, NATIONAL_SID_BLOCK,
+};
 pub use outbox::{OutboxEvent, Tx};
 pub use scope::{Scope, Scoped};
 pub use tariff::{

@@ -386,7 +386,11 @@ async fn write_keys(
 
 /// Take the layer's lock for the rest of the transaction and return its sequence number,
 /// advanced by one when `advance` is set.
-async fn lock_layer(conn: &mut AnyConnection, layer: &str, advance: bool) -> Result<i64> {
+pub(crate) async fn lock_layer(
+    conn: &mut AnyConnection,
+    layer: &str,
+    advance: bool,
+) -> Result<i64> {
     sqlx::query(
         "INSERT INTO tariff_layers (layer, head_seq) VALUES ($1, 0) ON CONFLICT (layer) DO NOTHING",
     )
@@ -425,6 +429,26 @@ impl Store {
         changes: &[RecordChange],
         on_progress: &(dyn Fn(usize) + Send + Sync),
     ) -> Result<TariffImportRow> {
+        let mut tx = self.write().begin().await?;
+        let row = self
+            .tariff_import_in(&mut tx, layer, source, format, changes, on_progress)
+            .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// [`Store::tariff_import`] within the caller's transaction, left open: the import
+    /// commits or rolls back with the caller's other writes (an approved national measure
+    /// and its draft's status).
+    pub(crate) async fn tariff_import_in(
+        &self,
+        tx: &mut AnyConnection,
+        layer: &TariffLayer,
+        source: &str,
+        format: &str,
+        changes: &[RecordChange],
+        on_progress: &(dyn Fn(usize) + Send + Sync),
+    ) -> Result<TariffImportRow> {
         check_text("import source", source, 500)?;
         check_text("import format", format, 100)?;
         let plans = plan(changes)?;
@@ -432,7 +456,6 @@ impl Store {
         let backend = self.backend();
         let now = self.now();
         let id = self.ids().new_id().to_string();
-        let mut tx = self.write().begin().await?;
         if let TariffLayer::Tenant(code) = layer {
             let found: Option<(String,)> =
                 sqlx::query_as("SELECT code FROM tenants WHERE code = $1")
@@ -446,8 +469,8 @@ impl Store {
                 });
             }
         }
-        let seq = lock_layer(&mut tx, layer_text, true).await?;
-        let states = lookup(&mut tx, backend, layer_text, &plans).await?;
+        let seq = lock_layer(tx, layer_text, true).await?;
+        let states = lookup(tx, backend, layer_text, &plans).await?;
 
         // Refuse the first change (in the order given) that deletes a missing record.
         let mut bad: Option<(usize, &KeyPlan<'_>)> = None;
@@ -510,20 +533,11 @@ impl Store {
                 covered += plans[end].changes;
                 end += 1;
             }
-            write_keys(
-                &mut tx,
-                backend,
-                layer_text,
-                &id,
-                &plans[start..end],
-                &states,
-            )
-            .await?;
+            write_keys(tx, backend, layer_text, &id, &plans[start..end], &states).await?;
             done += covered;
             on_progress(done);
             start = end;
         }
-        tx.commit().await?;
         Ok(TariffImportRow {
             id,
             layer: layer_text.to_owned(),

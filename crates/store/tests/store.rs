@@ -921,3 +921,308 @@ async fn tariff_import_of_20000_records() {
         assert_eq!(version_count(&db, "common").await, n as i64);
     }
 }
+
+// ---- national measures ----
+
+fn officer(p: &str) -> PrincipalId {
+    p.parse().unwrap()
+}
+
+fn new_draft(sid: Option<u64>) -> NewMeasureDraft {
+    NewMeasureDraft {
+        operation: if sid.is_some() { "end" } else { "create" }.into(),
+        target_sid: sid,
+        payload: serde_json::json!({"operation": "create", "measure_type": "305"}),
+    }
+}
+
+fn is_out_of_scope<T: std::fmt::Debug>(r: std::result::Result<T, StoreError>) -> bool {
+    matches!(r, Err(StoreError::OutOfScope(_)))
+}
+
+fn is_invalid_state<T: std::fmt::Debug>(r: std::result::Result<T, StoreError>) -> bool {
+    matches!(r, Err(StoreError::InvalidState(_)))
+}
+
+async fn heads(store: &Store) -> LayerHeads {
+    let latest = |r: Option<TariffImportRow>| r.map(|r| (r.id, r.status));
+    (
+        latest(
+            store
+                .tariff_latest_import(&TariffLayer::Common)
+                .await
+                .unwrap(),
+        ),
+        latest(
+            store
+                .tariff_latest_import(&TariffLayer::Tenant("NL".parse().unwrap()))
+                .await
+                .unwrap(),
+        ),
+    )
+}
+
+#[tokio::test]
+async fn national_measure_drafts_four_eyes_workflow() {
+    for db in TestDb::all().await.unwrap() {
+        let store = seeded(&db).await;
+        let nl = store.scoped(scope("officer:NL/jdevries"));
+        let drafter = officer("officer:NL/jdevries");
+        let approver = officer("officer:NL/avandijk");
+
+        let d = nl
+            .create_measure_draft(&drafter, &new_draft(None))
+            .await
+            .unwrap();
+        assert_eq!((d.status.as_str(), d.version), ("draft", 1), "{}", db.label);
+        assert_eq!(d.drafted_by, "officer:NL/jdevries");
+        assert_eq!(d.tenant.as_str(), "NL");
+
+        // Only the drafter amends and submits; only a draft is amended.
+        let other = new_draft(Some(7));
+        assert!(is_out_of_scope(
+            nl.amend_measure_draft(&d.id, &approver, None, &other).await
+        ));
+        let d = nl
+            .amend_measure_draft(&d.id, &drafter, Some(1), &other)
+            .await
+            .unwrap();
+        assert_eq!(
+            (d.operation.as_str(), d.target_sid, d.version),
+            ("end", Some(7), 2)
+        );
+        assert!(matches!(
+            nl.amend_measure_draft(&d.id, &drafter, Some(1), &other)
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+        assert!(is_invalid_state(
+            nl.approve_measure_draft(&d.id, &approver, None, &heads(&store).await, &[], None)
+                .await
+        ));
+        assert!(is_out_of_scope(
+            nl.submit_measure_draft(&d.id, &approver, None).await
+        ));
+        let d = nl
+            .submit_measure_draft(&d.id, &drafter, Some(2))
+            .await
+            .unwrap();
+        assert_eq!((d.status.as_str(), d.version), ("submitted", 3));
+        assert!(is_invalid_state(
+            nl.amend_measure_draft(&d.id, &drafter, None, &other).await
+        ));
+
+        // Four eyes, in the store: the drafter neither approves nor rejects, whatever roles.
+        let changes = vec![upsert(
+            "measure",
+            "1349000000001",
+            serde_json::json!({"measure.sid": "1349000000001", "national": true}),
+        )];
+        let h = heads(&store).await;
+        let r = nl
+            .approve_measure_draft(&d.id, &drafter, None, &h, &changes, Some(1_349_000_000_001))
+            .await;
+        assert!(
+            matches!(&r, Err(StoreError::OutOfScope(m)) if m.contains("four eyes")),
+            "{r:?}"
+        );
+        assert!(is_out_of_scope(
+            nl.reject_measure_draft(&d.id, &drafter, None, "no").await
+        ));
+        // A stale version.
+        assert!(matches!(
+            nl.approve_measure_draft(&d.id, &approver, Some(2), &h, &changes, None)
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+        // Changes that cannot be applied roll everything back.
+        let bad = vec![delete("measure", "404")];
+        assert!(matches!(
+            nl.approve_measure_draft(&d.id, &approver, None, &h, &bad, None)
+                .await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert_eq!(nl.measure_draft(&d.id).await.unwrap().status, "submitted");
+
+        // The second officer approves: the measure is in the national layer as an import.
+        let (d, import) = nl
+            .approve_measure_draft(
+                &d.id,
+                &approver,
+                Some(3),
+                &h,
+                &changes,
+                Some(1_349_000_000_001),
+            )
+            .await
+            .unwrap();
+        assert_eq!(d.status, "approved");
+        assert_eq!(d.decided_by.as_deref(), Some("officer:NL/avandijk"));
+        assert_eq!(d.measure_sid, Some(1_349_000_000_001));
+        assert_eq!(d.import_id.as_deref(), Some(import.id.as_str()));
+        assert_eq!(import.format, APPROVAL_FORMAT);
+        assert_eq!(import.source, format!("measure-draft:{}", d.id));
+        assert_eq!((import.layer.as_str(), import.inserted), ("NL", 1));
+        let layer = TariffLayer::Tenant("NL".parse().unwrap());
+        let records = store.tariff_records(&layer, Some("measure")).await.unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].import_id, import.id);
+        assert!(is_invalid_state(
+            nl.withdraw_measure_draft(&d.id, &drafter, None, None).await
+        ));
+        assert!(is_invalid_state(
+            nl.reject_measure_draft(&d.id, &approver, None, "late")
+                .await
+        ));
+
+        // Validated against an older state of the layer: refused, nothing written.
+        let d2 = nl
+            .create_measure_draft(&drafter, &new_draft(None))
+            .await
+            .unwrap();
+        nl.submit_measure_draft(&d2.id, &drafter, None)
+            .await
+            .unwrap();
+        let r = nl
+            .approve_measure_draft(&d2.id, &approver, None, &h, &changes, None)
+            .await;
+        assert!(
+            matches!(
+                &r,
+                Err(StoreError::Conflict {
+                    what: "tariff layer",
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        assert_eq!(store.tariff_imports(&layer).await.unwrap().len(), 1);
+
+        // Reject needs a reason; withdraw is the drafter's.
+        assert!(matches!(
+            nl.reject_measure_draft(&d2.id, &approver, None, " ").await,
+            Err(StoreError::Invalid(_))
+        ));
+        let r2 = nl
+            .reject_measure_draft(&d2.id, &approver, None, "rate not yet published")
+            .await
+            .unwrap();
+        assert_eq!(r2.status, "rejected");
+        assert_eq!(r2.reason.as_deref(), Some("rate not yet published"));
+        let d3 = nl
+            .create_measure_draft(&drafter, &new_draft(None))
+            .await
+            .unwrap();
+        assert!(is_out_of_scope(
+            nl.withdraw_measure_draft(&d3.id, &approver, None, None)
+                .await
+        ));
+        let w = nl
+            .withdraw_measure_draft(&d3.id, &drafter, None, Some("duplicate"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (w.status.as_str(), w.decided_by.as_deref()),
+            ("withdrawn", Some("officer:NL/jdevries"))
+        );
+
+        // Listing, by status and in pages.
+        let (all, _) = nl.measure_drafts(None, &Page::first(50)).await.unwrap();
+        assert_eq!(all.len(), 3);
+        let (rejected, _) = nl
+            .measure_drafts(Some(DraftStatus::Rejected), &Page::first(50))
+            .await
+            .unwrap();
+        assert_eq!(
+            rejected.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            vec![d2.id.as_str()]
+        );
+        let (first, next) = nl.measure_drafts(None, &Page::first(2)).await.unwrap();
+        assert_eq!(first.len(), 2);
+        let (rest, none) = nl
+            .measure_drafts(
+                None,
+                &Page {
+                    limit: 2,
+                    after: next,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((rest.len(), none), (1, None));
+
+        // Tenant scoping: another administration does not see NL's drafts, nor acts on them.
+        let de = store.scoped(scope("officer:DE/kschmidt"));
+        let kschmidt = officer("officer:DE/kschmidt");
+        assert!(matches!(
+            de.measure_draft(&d.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(de
+            .measure_drafts(None, &Page::first(50))
+            .await
+            .unwrap()
+            .0
+            .is_empty());
+        assert!(matches!(
+            de.reject_measure_draft(&d2.id, &kschmidt, None, "x").await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(is_out_of_scope(
+            de.create_measure_draft(&drafter, &new_draft(None)).await
+        ));
+        let trader = store.scoped(scope("trader:NL000000001"));
+        assert!(is_out_of_scope(
+            trader.measure_drafts(None, &Page::first(5)).await
+        ));
+        assert!(is_out_of_scope(trader.allocate_national_sids(1).await));
+    }
+}
+
+#[tokio::test]
+async fn national_measure_sids_per_administration() {
+    for db in TestDb::all().await.unwrap() {
+        let store = seeded(&db).await;
+        let nl = store.scoped(scope("officer:NL/avandijk"));
+        let de = store.scoped(scope("officer:DE/kschmidt"));
+        // NL = 13 × 26 + 11 = 349; DE = 3 × 26 + 4 = 82.
+        let nl_base = NATIONAL_SID_BASE + 349 * NATIONAL_SID_BLOCK;
+        assert_eq!(
+            nl.allocate_national_sids(3).await.unwrap(),
+            vec![nl_base + 1, nl_base + 2, nl_base + 3],
+            "{}",
+            db.label
+        );
+        let de_base = NATIONAL_SID_BASE + 82 * NATIONAL_SID_BLOCK;
+        assert_eq!(
+            de.allocate_national_sids(1).await.unwrap(),
+            vec![de_base + 1]
+        );
+        assert!(nl.allocate_national_sids(0).await.unwrap().is_empty());
+        // Concurrent allocations never hand out a SID twice.
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .scoped(scope("officer:NL/jdevries"))
+                    .allocate_national_sids(5)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut all: Vec<u64> = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), 40);
+        assert_eq!(all.first(), Some(&(nl_base + 4)));
+        assert_eq!(all.last(), Some(&(nl_base + 43)));
+        // Every national SID is above TARIC's 8-digit SIDs and exact in a JSON number.
+        assert!(national_sid(&"ZW".parse().unwrap(), NATIONAL_SID_BLOCK - 1).unwrap() < 1 << 53);
+        assert!(national_sid(&"AD".parse().unwrap(), 1).unwrap() > 99_999_999);
+        assert!(national_sid(&"NL".parse().unwrap(), NATIONAL_SID_BLOCK).is_err());
+    }
+}

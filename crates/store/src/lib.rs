@@ -18,6 +18,7 @@ mod identity;
 mod messages;
 mod national_measures;
 mod outbox;
+mod quotas;
 mod scope;
 mod tariff;
 pub mod testing;
@@ -37,6 +38,10 @@ pub use national_measures::{
     NATIONAL_SID_BASE, NATIONAL_SID_BLOCK,
 };
 pub use outbox::{OutboxEvent, Tx};
+pub use quotas::{
+    NewAllocationRequest, NewSurveillance, QuotaAllocationRow, QuotaBalanceRow, QuotaHistoryRow,
+    QuotaOpening, QuotaReturnRow, QuotaSurveillanceRow, ReturnContext,
+};
 pub use scope::{Scope, Scoped};
 pub use tariff::{
     ExchangeRateRow, NewTariffRecord, RecordChange, StoredTariffRecord, TariffImportRow,

@@ -922,6 +922,311 @@ async fn tariff_import_of_20000_records() {
     }
 }
 
+// ---- quotas ----
+
+fn q(s: &str) -> rust_decimal::Decimal {
+    s.parse().unwrap()
+}
+
+fn opening(sid: u64, volume: &str) -> QuotaOpening {
+    QuotaOpening {
+        order_number: "091104".into(),
+        definition_sid: sid,
+        volume: q(volume),
+        opening_balance: q(volume),
+    }
+}
+
+fn allocation_request(quantity: rust_decimal::Decimal) -> NewAllocationRequest {
+    NewAllocationRequest {
+        quantity,
+        unit: "TNE".into(),
+        accepted_at: "2026-06-15T10:00:00Z".parse().unwrap(),
+        declaration_reference: Some("26NL0000000000001".into()),
+    }
+}
+
+/// The FCFS rule the tariff crate implements, restated for the store tests: grant what is
+/// asked, or what is left.
+fn fcfs(
+    requested: rust_decimal::Decimal,
+) -> impl FnOnce(rust_decimal::Decimal) -> std::result::Result<rust_decimal::Decimal, &'static str>
+{
+    move |balance| {
+        if balance <= rust_decimal::Decimal::ZERO {
+            Err("exhausted")
+        } else {
+            Ok(requested.min(balance))
+        }
+    }
+}
+
+/// The history is complete and consistent: seq 0..=version, each balance the previous plus
+/// its delta, the last one the stored balance.
+async fn check_history(store: &Store, tenant: &TenantCode, sid: u64) -> Vec<QuotaHistoryRow> {
+    let mut all = Vec::new();
+    let mut page = Page::first(7);
+    loop {
+        let (rows, next) = store
+            .quota_balance_history(tenant, sid, &page)
+            .await
+            .unwrap();
+        all.extend(rows);
+        match next {
+            Some(n) => page.after = Some(n),
+            None => break,
+        }
+    }
+    let balance = store.quota_balance(tenant, sid).await.unwrap().unwrap();
+    let mut running = rust_decimal::Decimal::ZERO;
+    for (i, h) in all.iter().enumerate() {
+        assert_eq!(h.seq, i as i64);
+        running += h.delta;
+        assert_eq!(h.balance_after, running, "seq {}", h.seq);
+    }
+    assert_eq!(all.len() as i64, balance.version + 1);
+    assert_eq!(running, balance.balance);
+    assert_eq!(all[0].reason, "opening");
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn quota_drawing_is_exact_under_concurrency() {
+    const TASKS: usize = 64;
+    for db in TestDb::all().await.unwrap() {
+        let store = seeded(&db).await;
+        let nl: TenantCode = "NL".parse().unwrap();
+        let volume = q("100.000");
+        let mut handles = Vec::new();
+        for i in 0..TASKS {
+            let store = store.clone();
+            handles.push(tokio::spawn(async move {
+                // 0.500 to 4.375 TNE: 64 requests ask for about 156 of 100.
+                let quantity = rust_decimal::Decimal::new(500 + (i as i64 * 61) % 3876, 3);
+                let by: PrincipalId = "system:NL/ncts-nl".parse().unwrap();
+                let scoped = store.scoped(Scope::of(&by));
+                let out = scoped
+                    .quota_draw(
+                        &by,
+                        &opening(22, "100.000"),
+                        &allocation_request(quantity),
+                        fcfs(quantity),
+                    )
+                    .await
+                    .unwrap();
+                (quantity, out)
+            }));
+        }
+        let mut requested = rust_decimal::Decimal::ZERO;
+        let mut granted = rust_decimal::Decimal::ZERO;
+        let (mut served, mut refused, mut partial) = (0, 0, 0);
+        for h in handles {
+            let (quantity, out) = h.await.unwrap();
+            requested += quantity;
+            match out {
+                Ok(row) => {
+                    assert!(row.granted > rust_decimal::Decimal::ZERO && row.granted <= quantity);
+                    if row.status == "partially_allocated" {
+                        partial += 1;
+                    }
+                    granted += row.granted;
+                    served += 1;
+                }
+                Err(e) => {
+                    assert_eq!(e, "exhausted");
+                    refused += 1;
+                }
+            }
+        }
+        assert!(
+            requested > volume,
+            "the test must ask for more than the volume"
+        );
+        assert_eq!(granted, requested.min(volume), "{}", db.label);
+        assert_eq!(served + refused, TASKS);
+        assert!(partial <= 1, "{}: {partial} partial allocations", db.label);
+        let balance = store.quota_balance(&nl, 22).await.unwrap().unwrap();
+        assert_eq!(balance.balance, rust_decimal::Decimal::ZERO);
+        assert_eq!(balance.allocated, volume);
+        let history = check_history(&store, &nl, 22).await;
+        // The opening row and one row per allocation: refusals wrote nothing.
+        assert_eq!(history.len(), served + 1, "{}", db.label);
+        eprintln!(
+            "{}: {TASKS} concurrent requests, {served} served ({partial} partially), {refused} refused",
+            db.label
+        );
+    }
+}
+
+#[tokio::test]
+async fn quota_returns_surveillance_and_scoping() {
+    for db in TestDb::all().await.unwrap() {
+        let store = seeded(&db).await;
+        let nl: TenantCode = "NL".parse().unwrap();
+        let by: PrincipalId = "officer:NL/jdevries".parse().unwrap();
+        let scoped = store.scoped(Scope::of(&by));
+        let open = opening(40, "10");
+        let a = scoped
+            .quota_draw(&by, &open, &allocation_request(q("6")), fcfs(q("6")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((a.granted, a.status.as_str()), (q("6"), "allocated"));
+        let b = scoped
+            .quota_draw(&by, &open, &allocation_request(q("6")), fcfs(q("6")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (b.granted, b.status.as_str()),
+            (q("4"), "partially_allocated")
+        );
+        assert_eq!(
+            scoped
+                .quota_draw(&by, &open, &allocation_request(q("1")), fcfs(q("1")))
+                .await
+                .unwrap()
+                .unwrap_err(),
+            "exhausted"
+        );
+        // A grant beyond the balance is refused by the store whatever the decision says.
+        let err = scoped
+            .quota_draw(&by, &open, &allocation_request(q("1")), |_| {
+                Ok::<_, ()>(q("1"))
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+
+        // Returns: decided by the caller, bounded by the store.
+        let credit = |qty: rust_decimal::Decimal| {
+            move |c: ReturnContext| -> std::result::Result<rust_decimal::Decimal, &'static str> {
+                if qty > c.returnable {
+                    Err("exceeds allocation")
+                } else {
+                    Ok((c.balance + qty).min(c.volume) - c.balance)
+                }
+            }
+        };
+        let r = scoped
+            .quota_return(&by, &open, &a.id, q("2.5"), credit(q("2.5")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((r.credited, r.balance_after), (q("2.5"), q("2.5")));
+        assert_eq!(
+            scoped
+                .quota_return(&by, &open, &a.id, q("3.6"), credit(q("3.6")))
+                .await
+                .unwrap()
+                .unwrap_err(),
+            "exceeds allocation"
+        );
+        let err = scoped
+            .quota_return(&by, &open, &a.id, q("3.6"), |_| Ok::<_, ()>(q("3.6")))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+        let a2 = scoped.quota_allocation(&a.id).await.unwrap();
+        assert_eq!((a2.granted, a2.returned), (q("6"), q("2.5")));
+        assert_eq!(
+            a2.declaration_reference.as_deref(),
+            Some("26NL0000000000001")
+        );
+
+        // The tariff raises the volume to 12: the balance follows.
+        let bigger = opening(40, "12");
+        let c = scoped
+            .quota_draw(&by, &bigger, &allocation_request(q("1")), fcfs(q("1")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.balance_after, q("3.5"));
+        let history = check_history(&store, &nl, 40).await;
+        let reasons: Vec<&str> = history.iter().map(|h| h.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                "opening",
+                "allocation",
+                "allocation",
+                "return",
+                "volume_change",
+                "allocation"
+            ]
+        );
+        assert_eq!(history[3].reference.as_deref(), Some(a.id.as_str()));
+
+        // Surveillance.
+        let s = scoped
+            .quota_record_surveillance(
+                &by,
+                &NewSurveillance {
+                    order_number: "094001".into(),
+                    definition_sid: None,
+                    quantity: q("12.5"),
+                    unit: "TNE".into(),
+                    imported_on: "2026-06-15".parse().unwrap(),
+                    declaration_reference: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(scoped.quota_surveillance("094001").await.unwrap(), vec![s]);
+
+        // Another administration sees none of it; a trader draws nothing.
+        let de = store.scoped(scope("officer:DE/mmueller"));
+        assert!(matches!(
+            de.quota_allocation(&a.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(de.quota_surveillance("094001").await.unwrap().is_empty());
+        assert!(matches!(
+            de.quota_return(
+                &"officer:DE/mmueller".parse().unwrap(),
+                &open,
+                &a.id,
+                q("1"),
+                credit(q("1"))
+            )
+            .await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let de_tenant: TenantCode = "DE".parse().unwrap();
+        assert!(store.quota_balance(&de_tenant, 40).await.unwrap().is_none());
+        let trader = store.scoped(scope("trader:NL000000001"));
+        assert!(matches!(
+            trader
+                .quota_draw(
+                    &"trader:NL000000001".parse().unwrap(),
+                    &open,
+                    &allocation_request(q("1")),
+                    fcfs(q("1"))
+                )
+                .await,
+            Err(StoreError::OutOfScope(_))
+        ));
+        // The allocation and return events are in the outbox.
+        let topics: Vec<String> = store
+            .outbox_pending(100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.topic)
+            .filter(|t| t.starts_with("quota."))
+            .collect();
+        assert_eq!(
+            topics,
+            vec![
+                "quota.allocated",
+                "quota.allocated",
+                "quota.returned",
+                "quota.allocated"
+            ]
+        );
+    }
+}
+
 // ---- national measures ----
 
 fn officer(p: &str) -> PrincipalId {

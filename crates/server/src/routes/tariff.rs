@@ -367,7 +367,9 @@ fn calc_problem(e: &CalcError) -> ApiError {
         CalcError::Duty { cause, .. } => match cause {
             DutyError::MissingQuantity { .. } => "/quantities",
             DutyError::MissingUnitPrice { .. } => "/unit_price",
-            DutyError::MeursingComponentMissing { .. } => "/meursing_code",
+            DutyError::MeursingRequired { .. } | DutyError::MeursingComponentMissing { .. } => {
+                "/meursing_code"
+            }
             _ => "/",
         },
         _ => "/",

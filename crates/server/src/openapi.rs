@@ -2,7 +2,7 @@
 
 use crate::api::Paged;
 use crate::error::{ErrorCode, FieldError, Problem};
-use crate::routes::{ops, shared, tariff, tariff_admin, tariff_browse};
+use crate::routes::{national_measures, ops, shared, tariff, tariff_admin, tariff_browse};
 use portorium_audit::{AuditEntry, Outcome};
 use portorium_store::{
     AgencyRow, MessageRow, OfficeRow, PrincipalRow, ProofBundle, TenantRow, TokenRow, TraderRow,
@@ -58,10 +58,13 @@ pub struct OperationsApi;
         tariff_browse::areas_route, tariff_browse::area_route,
         tariff_admin::list_imports, tariff_admin::create_import, tariff_admin::get_import, tariff_admin::rollback_import,
         tariff_admin::list_exchange_rates, tariff_admin::set_exchange_rate,
+        national_measures::list_national_measures, national_measures::list_drafts, national_measures::create_draft, national_measures::get_draft, national_measures::amend_draft,
+        national_measures::submit_draft, national_measures::approve_draft, national_measures::reject_draft, national_measures::withdraw_draft,
     ),
     components(schemas(Problem, FieldError, ErrorCode, shared::Me, OfficeRow, TraderRow, MessageRow, AuditEntry, Outcome,
         tariff::CommodityView, tariff::CommodityLine, tariff::MeasureView, tariff::ConditionView, tariff::Money, tariff::DutyCalculationRequest, tariff::DutyCalculationView, tariff::DutyOptionView, tariff::DutyLineView, tariff::ProhibitionView,
         tariff_browse::SectionsView, tariff_browse::SectionView, tariff_browse::ChapterSummary, tariff_browse::LineView, tariff_browse::TreeNode, tariff_browse::AreasView, tariff_browse::AreaView,
+        national_measures::NationalMeasuresView, national_measures::NationalMeasureView, national_measures::NationalConditionView, national_measures::MeasureDraftBody, national_measures::ValidityBody, national_measures::ComponentBody, national_measures::ConditionBody, national_measures::StepBody, portorium_store::MeasureDraftRow, Paged<portorium_store::MeasureDraftRow>,
         portorium_store::TariffImportRow, portorium_store::ExchangeRateRow, tariff_admin::ExchangeRatesView, tariff_admin::RateView, tariff_admin::RateSource, tariff_admin::SetRate)),
     modifiers(&BearerAuth)
 )]

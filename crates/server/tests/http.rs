@@ -1820,3 +1820,505 @@ async fn tariff_exchange_rates_by_hand_and_from_taric() {
         assert_eq!(r.status, 403, "{}", r.text);
     }
 }
+
+// ---- national measures ----
+
+/// A tariff manager who is also an approver (to show that the store, not only the policy,
+/// refuses approving one's own draft).
+async fn officer_with_both_roles(s: &TestServer) -> String {
+    let id: portorium_kernel::PrincipalId = "officer:NL/both".parse().unwrap();
+    s.state
+        .store
+        .create_principal(&portorium_store::NewPrincipal {
+            id: id.clone(),
+            display_name: "Both Roles".into(),
+            office: Some("NL000396".parse().unwrap()),
+            roles: vec![
+                "officer".into(),
+                "tariff_manager".into(),
+                "tariff_approver".into(),
+            ],
+            password_hash: None,
+        })
+        .await
+        .unwrap();
+    portorium_server::auth::issue_token(&s.state.store, &id, None, Some("test"))
+        .await
+        .unwrap()
+        .0
+}
+
+fn vat_draft(code: &str, start: &str, end: &str, rate: &str) -> String {
+    json!({
+        "operation": "create",
+        "measure_type": "305",
+        "goods_code": code,
+        "validity": {"start": start, "end": end},
+        "components": [{"duty_expression_id": "01", "amount": rate}],
+        "legal_base": "Wet OB 1968, art. 9",
+    })
+    .to_string()
+}
+
+fn vat_lines(calc: &Value) -> Vec<Value> {
+    calc["options"][0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["measure_type_id"] == "305")
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn national_measures_four_eyes_and_effect() {
+    let Some(dir) = uk_reference() else { return };
+    for s in TestServer::all().await {
+        seed_uk_tariff(&s, &dir).await;
+        let admin = s.url(Circle::Administration);
+        let jdevries = s.token("officer:NL/jdevries");
+        let avandijk = s.token("officer:NL/avandijk");
+        let drafts = format!("{admin}/api/v1/tariffs/NL/measure-drafts");
+
+        // Draft: validated at once, stored as a draft.
+        let body = vat_draft("0103921100", "2021-01-01", "2021-12-31", "21");
+        let r = call("POST", &drafts, Some(&jdevries), Some(&body), &[]).await;
+        assert_eq!(r.status, 201, "{}: {}", s.db_label, r.text);
+        assert_eq!(r.body["status"], "draft");
+        assert_eq!(r.body["drafted_by"], "officer:NL/jdevries");
+        assert_eq!(r.body["payload"]["measure_type"], "305");
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        let one = format!("{drafts}/{id}");
+
+        // Not yet submitted: nothing to approve.
+        let r = call(
+            "POST",
+            &format!("{one}/approve"),
+            Some(&avandijk),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 409, "{}", r.text);
+        assert_eq!(r.body["code"], "invalid_transition");
+        let r = call("POST", &format!("{one}/submit"), Some(&jdevries), None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["status"], "submitted");
+
+        // The drafter may not approve (here the policy already refuses: no approver role).
+        let r = call(
+            "POST",
+            &format!("{one}/approve"),
+            Some(&jdevries),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert_eq!(r.body["code"], "forbidden");
+        // Another administration's approver: refused.
+        let r = call(
+            "POST",
+            &format!("{one}/approve"),
+            Some(&s.token("officer:DE/kschmidt")),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+
+        // Not in force before approval.
+        let calc = |tenant: &str| {
+            let url = format!("{admin}/api/v1/tariffs/{tenant}/duty-calculations");
+            let jd = jdevries.clone();
+            async move {
+                let r = call("POST", &url, Some(&jd), Some(&calc_body(json!({}))), &[]).await;
+                assert_eq!(r.status, 200, "{}", r.text);
+                r.body
+            }
+        };
+        assert!(vat_lines(&calc("NL").await).is_empty());
+
+        // A second officer approves, with the version read.
+        let r = call(
+            "POST",
+            &format!("{one}/approve"),
+            Some(&avandijk),
+            Some(r#"{"version": 1}"#),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 409, "stale version: {}", r.text);
+        assert_eq!(r.body["code"], "conflict");
+        let r = call(
+            "POST",
+            &format!("{one}/approve"),
+            Some(&avandijk),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["status"], "approved");
+        assert_eq!(r.body["decided_by"], "officer:NL/avandijk");
+        let sid = r.body["measure_sid"].as_u64().unwrap();
+        // NL's national range: 10^12 + 349 × 10^9.
+        assert!(
+            (1_349_000_000_001..1_350_000_000_000).contains(&sid),
+            "{sid}"
+        );
+        let import_id = r.body["import_id"].as_str().unwrap().to_owned();
+
+        // The approval is an import of the NL layer.
+        let r = call(
+            "GET",
+            &format!("{admin}/api/v1/tariffs/NL/imports/{import_id}"),
+            Some(&jdevries),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["format"], "national-measure");
+        assert_eq!(r.body["source"], format!("measure-draft:{id}"));
+
+        // In effect: the VAT line on (customs value + duty) = (1,000 + 702) × 21 %.
+        let nl = calc("NL").await;
+        let vat = vat_lines(&nl);
+        assert_eq!(vat.len(), 1, "{nl}");
+        assert_eq!(vat[0]["measure_sid"].as_u64(), Some(sid));
+        assert_eq!(vat[0]["amount"], "357.42");
+        assert_eq!(nl["options"][0]["total"], "1059.42");
+        // Another administration's tariff does not have it.
+        assert!(vat_lines(&calc("GB").await).is_empty());
+        // The commodity shows it as a national measure, from its validity start only.
+        let commodity = |as_of: &str| {
+            format!("{admin}/api/v1/tariffs/NL/commodities/0103921100?origin=CN&as_of={as_of}")
+        };
+        let r = call("GET", &commodity("2021-06-15"), Some(&jdevries), None, &[]).await;
+        let m = r.body["measures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["measure_sid"].as_u64() == Some(sid))
+            .cloned()
+            .expect("national VAT on the commodity");
+        assert_eq!(
+            (m["national"].clone(), m["duty_expression"].clone()),
+            (json!(true), json!("21.00 %"))
+        );
+        let r = call("GET", &commodity("2020-12-31"), Some(&jdevries), None, &[]).await;
+        assert!(!r.text.contains(&sid.to_string()), "{}", r.text);
+        let listed = |as_of: &str| {
+            let url = format!("{admin}/api/v1/tariffs/NL/national-measures?as_of={as_of}");
+            let t = avandijk.clone();
+            async move {
+                let r = call("GET", &url, Some(&t), None, &[]).await;
+                assert_eq!(r.status, 200, "{}", r.text);
+                r.body["measures"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|m| m["measure_sid"].as_u64())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert!(listed("2021-06-15").await.contains(&sid));
+        assert!(!listed("2020-12-31").await.contains(&sid));
+
+        // End it: a new draft, approved by the second officer.
+        let body =
+            json!({"operation": "end", "measure_sid": sid, "validity": {"end": "2021-06-30"}});
+        let r = call(
+            "POST",
+            &drafts,
+            Some(&jdevries),
+            Some(&body.to_string()),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let end_id = r.body["id"].as_str().unwrap().to_owned();
+        call(
+            "POST",
+            &format!("{drafts}/{end_id}/submit"),
+            Some(&jdevries),
+            None,
+            &[],
+        )
+        .await;
+        let r = call(
+            "POST",
+            &format!("{drafts}/{end_id}/approve"),
+            Some(&avandijk),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(listed("2021-06-30").await.contains(&sid));
+        assert!(!listed("2021-07-01").await.contains(&sid));
+
+        // Four eyes in the store: an officer holding both roles still cannot approve their own.
+        let both = officer_with_both_roles(&s).await;
+        let body = vat_draft("0103921100", "2022-01-01", "2022-12-31", "9");
+        let r = call("POST", &drafts, Some(&both), Some(&body), &[]).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let own = format!("{drafts}/{}", r.body["id"].as_str().unwrap());
+        call("POST", &format!("{own}/submit"), Some(&both), None, &[]).await;
+        let r = call("POST", &format!("{own}/approve"), Some(&both), None, &[]).await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert_eq!(r.body["code"], "forbidden");
+        assert!(r.text.contains("four eyes"), "{}", r.text);
+        let r = call(
+            "POST",
+            &format!("{own}/reject"),
+            Some(&both),
+            Some(r#"{"reason": "x"}"#),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        // A rejection needs a reason.
+        let r = call("POST", &format!("{own}/reject"), Some(&avandijk), None, &[]).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.body["errors"][0]["pointer"], "/reason");
+        let r = call(
+            "POST",
+            &format!("{own}/reject"),
+            Some(&avandijk),
+            Some(r#"{"reason": "rate not published"}"#),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["status"], "rejected");
+        let r = call(
+            "GET",
+            &format!("{drafts}?status=rejected"),
+            Some(&jdevries),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.text);
+        let r = call(
+            "GET",
+            &format!("{drafts}?status=nope"),
+            Some(&jdevries),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.body["errors"][0]["pointer"].clone()),
+            (400, json!("query:status"))
+        );
+
+        // Every change is in the audit log.
+        let entries = s.state.store.scoped(portorium_store::Scope::Central);
+        let (rows, _) = entries
+            .audit_entries(&s.state.audit, &portorium_store::Page::first(500))
+            .await
+            .unwrap();
+        let approvals = rows
+            .iter()
+            .filter(|e| {
+                e.action.contains("/approve")
+                    && e.principal.as_deref() == Some("officer:NL/avandijk")
+            })
+            .count();
+        assert!(approvals >= 3, "{rows:?}");
+    }
+}
+
+#[tokio::test]
+async fn national_measure_drafts_are_validated() {
+    let Some(dir) = uk_reference() else { return };
+    for s in TestServer::all().await {
+        seed_uk_tariff(&s, &dir).await;
+        let admin = s.url(Circle::Administration);
+        let jdevries = s.token("officer:NL/jdevries");
+        let drafts = format!("{admin}/api/v1/tariffs/NL/measure-drafts");
+        let post = |body: String| {
+            let (url, t) = (drafts.clone(), jdevries.clone());
+            async move { call("POST", &url, Some(&t), Some(&body), &[]).await }
+        };
+
+        // Approve one VAT so that an overlapping one breaks ME32.
+        let r = post(vat_draft("0103921100", "2021-01-01", "2021-12-31", "21")).await;
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        call(
+            "POST",
+            &format!("{drafts}/{id}/submit"),
+            Some(&jdevries),
+            None,
+            &[],
+        )
+        .await;
+        let r = call(
+            "POST",
+            &format!("{drafts}/{id}/approve"),
+            Some(&s.token("officer:NL/avandijk")),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = post(vat_draft("01", "2021-06-01", "2022-05-31", "9")).await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+        assert_eq!(r.body["code"], "business_rule_violation");
+        assert_eq!(r.body["errors"][0]["pointer"], "/validity/start");
+        assert!(
+            r.body["errors"][0]["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("ME32: "),
+            "{}",
+            r.text
+        );
+
+        // ME66: an excluded area that is not a member of the group (found in the tariff).
+        let tariff = s
+            .state
+            .tariffs
+            .get(&s.state.store, &"NL".parse().unwrap())
+            .await
+            .unwrap();
+        let data = &tariff.data.tariff;
+        let on = chrono::NaiveDate::from_ymd_opt(2021, 1, 1).unwrap();
+        let (group, outsider) = data
+            .areas
+            .iter()
+            .filter(|g| {
+                g.kind == portorium_tariff::measures::AreaKind::Group
+                    && g.id != "1011"
+                    && g.validity.start <= on
+                    && g.validity.end.is_none()
+            })
+            .find_map(|g| {
+                let outsider = data.areas.iter().find(|a| {
+                    a.kind == portorium_tariff::measures::AreaKind::Country
+                        && !data.is_member(&g.id, &a.id, on)
+                })?;
+                data.memberships
+                    .iter()
+                    .any(|m| m.group == g.id)
+                    .then(|| (g.id.clone(), outsider.id.clone()))
+            })
+            .expect("a group and a country outside it");
+        let body = json!({"operation": "create", "measure_type": "277", "goods_code": "0103921100",
+            "geographical_area": group, "excluded_areas": [outsider],
+            "validity": {"start": "2021-01-01", "end": "2021-12-31"}});
+        let r = post(body.to_string()).await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert_eq!(r.body["errors"][0]["pointer"], "/excluded_areas/0");
+        assert!(
+            r.body["errors"][0]["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("ME66: "),
+            "{}",
+            r.text
+        );
+
+        // Bad components: every violation listed, with its pointer.
+        let body = json!({"operation": "create", "measure_type": "305", "goods_code": "0103921100",
+            "validity": {"start": "2023-01-01"},
+            "components": [{"duty_expression_id": "01"}, {"duty_expression_id": "37", "amount": "1"},
+                {"duty_expression_id": "04", "amount": "2", "monetary_unit": "USD", "measurement_unit": "KGM"}]});
+        let r = post(body.to_string()).await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        let pointers: Vec<&str> = r.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["pointer"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            pointers,
+            [
+                "/components/0/amount",
+                "/components/1/amount",
+                "/components/2/monetary_unit"
+            ]
+        );
+        // A common type, an unknown code: NAT1 and ME6 together.
+        let body = json!({"operation": "create", "measure_type": "103", "goods_code": "0103929999",
+            "validity": {"start": "2023-01-01"}, "components": [{"duty_expression_id": "01", "amount": "1"}]});
+        let r = post(body.to_string()).await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert!(
+            r.text.contains("NAT1: ") && r.text.contains("ME6: "),
+            "{}",
+            r.text
+        );
+
+        // Shape: 400 with every missing field; unknown fields named.
+        let r = post(r#"{"operation": "create"}"#.to_owned()).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.body["code"], "missing_field");
+        assert_eq!(r.body["errors"].as_array().unwrap().len(), 3, "{}", r.text);
+        let r = post(r#"{"operation": "create", "rate": 1}"#.to_owned()).await;
+        assert_eq!(
+            (r.status, r.body["code"].clone()),
+            (400, json!("unknown_field"))
+        );
+        let r = post(r#"{"operation": "delete", "measure_sid": 1}"#.to_owned()).await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert!(r.text.contains("NAT2: "), "{}", r.text);
+
+        // Who may draft: not another administration's officer, not an approver without the
+        // manager role, not a trader (wrong circle).
+        let body = vat_draft("0103921100", "2023-01-01", "2023-12-31", "21");
+        for (token, status, code) in [
+            (s.token("officer:DE/mmueller"), 403, "forbidden"),
+            (s.token("officer:NL/avandijk"), 403, "forbidden"),
+            (s.token("agency:NL/NVWA/pbakker"), 403, "forbidden"),
+            (s.token("trader:NL000000001"), 403, "wrong_circle"),
+        ] {
+            let r = call("POST", &drafts, Some(&token), Some(&body), &[]).await;
+            assert_eq!(
+                (r.status, r.body["code"].clone()),
+                (status, json!(code)),
+                "{}",
+                r.text
+            );
+        }
+        // Reads: the administration's own officers only.
+        let r = call(
+            "GET",
+            &drafts,
+            Some(&s.token("officer:DE/mmueller")),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        let r = call(
+            "GET",
+            &format!("{admin}/api/v1/tariffs/NL/national-measures?as_of=2021-13-01"),
+            Some(&jdevries),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.body["errors"][0]["pointer"].clone()),
+            (400, json!("query:as_of"))
+        );
+        let r = call("GET", &format!("{drafts}/nope"), Some(&jdevries), None, &[]).await;
+        assert_eq!(r.status, 404, "{}", r.text);
+        // The DE officer does not find NL's draft through its own administration either.
+        let r = call(
+            "GET",
+            &format!("{admin}/api/v1/tariffs/DE/measure-drafts/{id}"),
+            Some(&s.token("officer:DE/mmueller")),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 404, "{}", r.text);
+    }
+}

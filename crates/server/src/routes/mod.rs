@@ -2,6 +2,7 @@
 //! and access; the same table builds the router, is checked against the OpenAPI document, and
 //! drives the circle-of-trust test matrix.
 
+pub mod national_measures;
 pub mod ops;
 pub mod shared;
 pub mod tariff;
@@ -232,6 +233,7 @@ pub fn administration() -> Table {
     Table::new(Circle::Administration)
         .with(tariff_browse::admin_routes)
         .with(tariff_admin::admin_routes)
+        .with(national_measures::admin_routes)
         .with(crate::portal_tariff::pages)
         .api("GET", "/api/v1/me", Auth, handler!(GET, me))
         .api("GET", "/api/v1/offices", Auth, handler!(GET, list_offices))

@@ -1,5 +1,6 @@
 //! The built-in demo environment: two administrations, offices, agencies, traders, one
-//! principal of every kind, each with an API token, and portal passwords for people.
+//! principal of every kind, each with an API token, and portal passwords for people; and
+//! the demo tariff (common, NL and DE layers, see [`crate::demo_tariff`]).
 
 use crate::auth::{hash_password, issue_token};
 use crate::error::{ApiError, ErrorCode};
@@ -163,6 +164,7 @@ pub async fn load(store: &Store) -> Result<DemoCredentials, ApiError> {
             .await?;
         principals.push(id);
     }
+    crate::demo_tariff::load(store).await?;
     let mut tokens = Vec::new();
     for id in principals {
         let (secret, _) = issue_token(store, &id, None, Some("demo")).await?;

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod demo;
+pub mod demo_tariff;
 pub mod error;
 pub mod middleware;
 pub mod openapi;

@@ -2,7 +2,7 @@
 
 use crate::api::Paged;
 use crate::error::{ErrorCode, FieldError, Problem};
-use crate::routes::{national_measures, ops, shared, tariff, tariff_admin, tariff_browse};
+use crate::routes::{national_measures, ops, quotas, shared, tariff, tariff_admin, tariff_browse};
 use portorium_audit::{AuditEntry, Outcome};
 use portorium_store::{
     AgencyRow, MessageRow, OfficeRow, PrincipalRow, ProofBundle, TenantRow, TokenRow, TraderRow,
@@ -60,12 +60,15 @@ pub struct OperationsApi;
         tariff_admin::list_exchange_rates, tariff_admin::set_exchange_rate,
         national_measures::list_national_measures, national_measures::list_drafts, national_measures::create_draft, national_measures::get_draft, national_measures::amend_draft,
         national_measures::submit_draft, national_measures::approve_draft, national_measures::reject_draft, national_measures::withdraw_draft,
+        quotas::list_route, quotas::get_route, quotas::balance_history, quotas::request_allocation, quotas::return_quantity, quotas::record_surveillance, quotas::surveillance,
     ),
     components(schemas(Problem, FieldError, ErrorCode, shared::Me, OfficeRow, TraderRow, MessageRow, AuditEntry, Outcome,
         tariff::CommodityView, tariff::CommodityLine, tariff::MeasureView, tariff::ConditionView, tariff::Money, tariff::DutyCalculationRequest, tariff::DutyCalculationView, tariff::DutyOptionView, tariff::DutyLineView, tariff::ProhibitionView,
         tariff_browse::SectionsView, tariff_browse::SectionView, tariff_browse::ChapterSummary, tariff_browse::LineView, tariff_browse::TreeNode, tariff_browse::AreasView, tariff_browse::AreaView,
         national_measures::NationalMeasuresView, national_measures::NationalMeasureView, national_measures::NationalConditionView, national_measures::MeasureDraftBody, national_measures::ValidityBody, national_measures::ComponentBody, national_measures::ConditionBody, national_measures::StepBody, portorium_store::MeasureDraftRow, Paged<portorium_store::MeasureDraftRow>,
-        portorium_store::TariffImportRow, portorium_store::ExchangeRateRow, tariff_admin::ExchangeRatesView, tariff_admin::RateView, tariff_admin::RateSource, tariff_admin::SetRate)),
+        portorium_store::TariffImportRow, portorium_store::ExchangeRateRow, tariff_admin::ExchangeRatesView, tariff_admin::RateView, tariff_admin::RateSource, tariff_admin::SetRate,
+        quotas::QuotaListView, quotas::QuotaSummary, quotas::QuotaView, quotas::QuotaOriginView, quotas::QuotaPeriodView, quotas::QuotaDefinitionView, quotas::AllocationRequestBody, quotas::AllocationView, quotas::ReturnBody, quotas::SurveillanceBody, quotas::SurveillanceView,
+        portorium_store::QuotaAllocationRow, portorium_store::QuotaReturnRow, portorium_store::QuotaSurveillanceRow, portorium_store::QuotaHistoryRow, Paged<portorium_store::QuotaHistoryRow>)),
     modifiers(&BearerAuth)
 )]
 pub struct AdministrationApi;
@@ -79,10 +82,12 @@ pub struct AdministrationApi;
         tariff::public_commodity, tariff::public_duty_calculation,
         tariff_browse::public_sections, tariff_browse::public_chapter, tariff_browse::public_heading, tariff_browse::public_line,
         tariff_browse::public_areas, tariff_browse::public_area,
+        quotas::public_list, quotas::public_get,
     ),
     components(schemas(Problem, FieldError, ErrorCode, shared::Me, shared::PublicAdministration, TraderRow, MessageRow,
         tariff::CommodityView, tariff::CommodityLine, tariff::MeasureView, tariff::ConditionView, tariff::Money, tariff::DutyCalculationRequest, tariff::DutyCalculationView, tariff::DutyOptionView, tariff::DutyLineView, tariff::ProhibitionView,
-        tariff_browse::SectionsView, tariff_browse::SectionView, tariff_browse::ChapterSummary, tariff_browse::LineView, tariff_browse::TreeNode, tariff_browse::AreasView, tariff_browse::AreaView)),
+        tariff_browse::SectionsView, tariff_browse::SectionView, tariff_browse::ChapterSummary, tariff_browse::LineView, tariff_browse::TreeNode, tariff_browse::AreasView, tariff_browse::AreaView,
+        quotas::QuotaListView, quotas::QuotaSummary, quotas::QuotaView, quotas::QuotaOriginView, quotas::QuotaPeriodView, quotas::QuotaDefinitionView)),
     modifiers(&BearerAuth)
 )]
 pub struct TraderApi;

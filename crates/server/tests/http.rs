@@ -2322,3 +2322,534 @@ async fn national_measure_drafts_are_validated() {
         assert_eq!(r.status, 404, "{}", r.text);
     }
 }
+
+// ---- quotas ----
+
+/// Quotas of NL's national layer, written for these tests: 091990 (FCFS, 100 TNE from
+/// 2026, blocked 2026-03-01..03, suspended in April 2026, origin QZ), 091991 (FCFS, 100 TNE,
+/// for the concurrent drawing) and 094990 (licensed, 50 KGM).
+async fn seed_quotas(s: &TestServer) {
+    use portorium_store::{NewTariffRecord, RecordChange, TariffLayer};
+    let rec = |kind: &str, key: &str, payload: Value| {
+        RecordChange::Upsert(NewTariffRecord {
+            kind: kind.into(),
+            key: key.into(),
+            valid_from: None,
+            valid_to: None,
+            payload,
+        })
+    };
+    let order = |sid: &str, id: &str| {
+        json!({"quota.order.number.sid": sid, "quota.order.number.id": id,
+            "validity.start.date": "2026-01-01"})
+    };
+    let origin = |sid: &str, order_sid: &str| {
+        json!({"quota.order.number.origin.sid": sid, "quota.order.number.sid": order_sid,
+            "geographical.area.id": "QZ", "validity.start.date": "2026-01-01",
+            "geographical.area.sid": "78000001"})
+    };
+    let definition = |sid: &str, order_sid: &str, id: &str, volume: &str, unit: &str| {
+        json!({"quota.definition.sid": sid, "quota.order.number.id": id,
+            "validity.start.date": "2026-01-01", "quota.order.number.sid": order_sid,
+            "volume": volume, "initial.volume": volume, "measurement.unit.code": unit,
+            "maximum.precision": "3", "critical.state": "N", "critical.threshold": "90",
+            "description": format!("Test quota {id}")})
+    };
+    let changes = vec![
+        rec(
+            "geographical.area",
+            "78000001",
+            json!({"geographical.area.sid": "78000001", "geographical.area.id": "QZ",
+                "validity.start.date": "2000-01-01", "geographical.code": "0"}),
+        ),
+        rec(
+            "quota.order.number",
+            "78000010",
+            order("78000010", "091990"),
+        ),
+        rec(
+            "quota.order.number",
+            "78000011",
+            order("78000011", "094990"),
+        ),
+        rec(
+            "quota.order.number",
+            "78000012",
+            order("78000012", "091991"),
+        ),
+        rec(
+            "quota.order.number.origin",
+            "78000013",
+            origin("78000013", "78000010"),
+        ),
+        rec(
+            "quota.order.number.origin",
+            "78000014",
+            origin("78000014", "78000011"),
+        ),
+        rec(
+            "quota.order.number.origin",
+            "78000015",
+            origin("78000015", "78000012"),
+        ),
+        rec(
+            "quota.definition",
+            "78000020",
+            definition("78000020", "78000010", "091990", "100", "TNE"),
+        ),
+        rec(
+            "quota.definition",
+            "78000021",
+            definition("78000021", "78000011", "094990", "50", "KGM"),
+        ),
+        rec(
+            "quota.definition",
+            "78000022",
+            definition("78000022", "78000012", "091991", "100", "TNE"),
+        ),
+        rec(
+            "quota.blocking.period",
+            "78000030/78000020",
+            json!({"quota.blocking.period.sid": "78000030", "quota.definition.sid": "78000020",
+                "blocking.start.date": "2026-03-01", "blocking.end.date": "2026-03-03",
+                "blocking.period.type": "1"}),
+        ),
+        rec(
+            "quota.suspension.period",
+            "78000020/78000040",
+            json!({"quota.suspension.period.sid": "78000040", "quota.definition.sid": "78000020",
+                "suspension.start.date": "2026-04-01", "suspension.end.date": "2026-04-30"}),
+        ),
+    ];
+    s.state
+        .store
+        .tariff_import(
+            &TariffLayer::Tenant("NL".parse().unwrap()),
+            "quota test",
+            "taric3",
+            &changes,
+            &|_| {},
+        )
+        .await
+        .unwrap();
+}
+
+fn draw_body(quantity: &str, unit: &str, at: &str) -> String {
+    json!({"quantity": quantity, "unit": unit, "acceptance_time": at,
+        "declaration_reference": "26NL0000000000001"})
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn quota_api_drawing_returns_surveillance_and_states() {
+    for s in TestServer::all().await {
+        seed_quotas(&s).await;
+        let admin = s.url(Circle::Administration);
+        let trader = s.url(Circle::Trader);
+        let nl = s.token("officer:NL/jdevries");
+        let q = |order: &str| format!("{admin}/api/v1/tariffs/NL/quotas/{order}");
+        let public = |order: &str, as_of: &str| {
+            format!("{trader}/api/v1/tariffs/NL/quotas/{order}?as_of={as_of}")
+        };
+
+        // Public reads: the list and one quota, as of a date.
+        let r = call(
+            "GET",
+            &format!("{trader}/api/v1/tariffs/NL/quotas?as_of=2026-06-15"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let mine: Vec<(String, String, String)> = r.body["quotas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|q| {
+                ["091990", "091991", "094990"].contains(&q["order_number"].as_str().unwrap())
+            })
+            .map(|q| {
+                (
+                    q["order_number"].as_str().unwrap().to_owned(),
+                    q["mechanism"].as_str().unwrap().to_owned(),
+                    q["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            mine,
+            vec![
+                ("091990".into(), "fcfs".into(), "open".into()),
+                ("091991".into(), "fcfs".into(), "open".into()),
+                ("094990".into(), "licensed".into(), "open".into()),
+            ]
+        );
+        let r = call("GET", &public("091990", "2026-06-15"), None, None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["definition"]["sid"], 78000020);
+        assert_eq!(r.body["definition"]["unit"], "TNE");
+        assert_eq!(r.body["balance"], "100");
+        assert_eq!(r.body["origins"][0]["area"], "QZ");
+        // States by date.
+        let cases = [
+            ("2026-03-02", "blocked"),
+            ("2026-04-10", "suspended"),
+            ("2025-12-31", "not_in_period"),
+        ];
+        for (date, want) in cases {
+            let r = call("GET", &public("091990", date), None, None, &[]).await;
+            assert_eq!(
+                (r.status, r.body["status"].as_str()),
+                (200, Some(want)),
+                "{date}: {}",
+                r.text
+            );
+        }
+        let r = call("GET", &public("091990", "2026-03-02"), None, None, &[]).await;
+        assert_eq!(r.body["blocked"]["from"], "2026-03-01");
+        for (url, code) in [
+            (public("9x", "2026-06-15"), "invalid_path"),
+            (public("091990", "2026-13-01"), "invalid_query"),
+            (public("099999", "2026-06-15"), "not_found"),
+        ] {
+            let r = call("GET", &url, None, None, &[]).await;
+            assert_eq!(r.body["code"], code, "{url}: {}", r.text);
+        }
+
+        // FCFS drawing on the administration gateway.
+        let draw = |order: &str, body: String, token: String| {
+            let url = format!("{}/allocation-requests", q(order));
+            async move { call("POST", &url, Some(&token), Some(&body), &[]).await }
+        };
+        let a = draw(
+            "091990",
+            draw_body("60", "TNE", "2026-06-15T10:00:00Z"),
+            nl.clone(),
+        )
+        .await;
+        assert_eq!(a.status, 201, "{}", a.text);
+        assert_eq!(a.body["allocation"]["granted"], "60");
+        assert_eq!(a.body["allocation"]["status"], "allocated");
+        assert_eq!(a.body["quota_status"], "open");
+        let first = a.body["allocation"]["id"].as_str().unwrap().to_owned();
+        let b = draw(
+            "091990",
+            draw_body("50", "tne", "2026-06-15T11:00:00Z"),
+            nl.clone(),
+        )
+        .await;
+        assert_eq!(b.status, 201, "{}", b.text);
+        assert_eq!(b.body["allocation"]["granted"], "40");
+        assert_eq!(b.body["allocation"]["status"], "partially_allocated");
+        assert_eq!(b.body["quota_status"], "exhausted");
+        // Refusals: the quota's state (409 with the reason), or the body (400 with a pointer).
+        let refusals: Vec<(&str, String, u16, &str, &str)> = vec![
+            ("091990", draw_body("1", "TNE", "2026-06-16T09:00:00Z"), 409, "quota_unavailable", "exhausted"),
+            ("091990", draw_body("1", "TNE", "2026-03-02T09:00:00Z"), 409, "quota_unavailable", "blocked"),
+            ("091990", draw_body("1", "TNE", "2026-04-10T09:00:00Z"), 409, "quota_unavailable", "suspended"),
+            ("091990", draw_body("1", "TNE", "2025-06-10T09:00:00Z"), 409, "quota_unavailable", "no definition in force"),
+            ("094990", draw_body("1", "KGM", "2026-06-15T09:00:00Z"), 409, "quota_unavailable", "licensed"),
+            ("091990", draw_body("1", "KGM", "2026-06-15T09:00:00Z"), 400, "invalid_field", "/unit"),
+            ("091990", draw_body("0", "TNE", "2026-06-15T09:00:00Z"), 400, "invalid_field", "/quantity"),
+            ("091990", draw_body("1.0001", "TNE", "2026-06-15T09:00:00Z"), 400, "invalid_field", "/quantity"),
+            ("091990", draw_body("1", "T N E", "2026-06-15T09:00:00Z"), 400, "invalid_field", "/unit"),
+            ("091990", json!({"quantity": "1", "unit": "TNE", "acceptance_time": "yesterday"}).to_string(), 400, "invalid_field", "/acceptance_time"),
+            ("091990", json!({"quantity": "1", "unit": "TNE", "acceptance_time": "2026-06-15T09:00:00Z", "colour": 1}).to_string(), 400, "unknown_field", "/colour"),
+            ("099999", draw_body("1", "TNE", "2026-06-15T09:00:00Z"), 404, "not_found", ""),
+        ];
+        for (order, body, status, code, needle) in refusals {
+            let r = draw(order, body.clone(), nl.clone()).await;
+            assert_eq!(
+                (r.status, r.body["code"].as_str()),
+                (status, Some(code)),
+                "{body}: {}",
+                r.text
+            );
+            let pointer = r.body["errors"][0]["pointer"].as_str().unwrap_or_default();
+            assert!(
+                r.body["detail"].as_str().unwrap().contains(needle) || pointer == needle,
+                "{body}: {}",
+                r.text
+            );
+        }
+        // Who may draw: NL's quota managers and national systems, nobody else.
+        for (token, status) in [
+            (s.token("officer:DE/mmueller"), 403),
+            (s.token("officer:NL/avandijk"), 403),
+            (s.token("agency:NL/NVWA/pbakker"), 403),
+            (s.token("trader:NL000000001"), 403),
+        ] {
+            let r = draw(
+                "091990",
+                draw_body("1", "TNE", "2026-06-15T09:00:00Z"),
+                token,
+            )
+            .await;
+            assert_eq!(r.status, status, "{}", r.text);
+        }
+        let r = call(
+            "POST",
+            &format!("{}/allocation-requests", q("091990")),
+            None,
+            Some(&draw_body("1", "TNE", "2026-06-15T09:00:00Z")),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 401);
+
+        // Returns credit the balance; never more than the allocation holds.
+        let ret = |body: Value| {
+            let url = format!("{}/returns", q("091990"));
+            let nl = nl.clone();
+            async move { call("POST", &url, Some(&nl), Some(&body.to_string()), &[]).await }
+        };
+        let r = ret(json!({"request_id": first, "quantity": "10"})).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(
+            (
+                r.body["credited"].as_str(),
+                r.body["balance_after"].as_str()
+            ),
+            (Some("10"), Some("10"))
+        );
+        let r = ret(json!({"request_id": first, "quantity": "50.001"})).await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (422, Some("business_rule_violation")),
+            "{}",
+            r.text
+        );
+        assert_eq!(r.body["errors"][0]["pointer"], "/quantity");
+        let r = ret(json!({"request_id": "nope", "quantity": "1"})).await;
+        assert_eq!(
+            (r.status, r.body["errors"][0]["pointer"].as_str()),
+            (404, Some("/request_id")),
+            "{}",
+            r.text
+        );
+        let r = ret(json!({"request_id": first, "quantity": "-1"})).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        // The national system draws what was returned, and a bit: 5 of 10 left.
+        let r = draw(
+            "091990",
+            draw_body("5", "TNE", "2026-06-17T09:00:00Z"),
+            s.token("system:NL/ncts-nl"),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(r.body["quota_status"], "critical");
+
+        // The balance history: every change, consistent.
+        let r = call(
+            "GET",
+            &format!("{}/balance-history?as_of=2026-06-15&limit=2", q("091990")),
+            Some(&nl),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let mut items: Vec<Value> = r.body["items"].as_array().unwrap().clone();
+        let cursor = r.body["next_cursor"].as_str().unwrap().to_owned();
+        let r = call(
+            "GET",
+            &format!(
+                "{}/balance-history?as_of=2026-06-15&cursor={cursor}",
+                q("091990")
+            ),
+            Some(&nl),
+            None,
+            &[],
+        )
+        .await;
+        items.extend(r.body["items"].as_array().unwrap().iter().cloned());
+        let reasons: Vec<&str> = items
+            .iter()
+            .map(|h| h["reason"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            reasons,
+            vec![
+                "opening",
+                "allocation",
+                "allocation",
+                "return",
+                "allocation"
+            ]
+        );
+        let balances: Vec<&str> = items
+            .iter()
+            .map(|h| h["balance_after"].as_str().unwrap())
+            .collect();
+        assert_eq!(balances, vec!["100", "40", "0", "10", "5"]);
+        let r = call(
+            "GET",
+            &format!("{}/balance-history", q("091990")),
+            Some(&s.token("officer:DE/mmueller")),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 403);
+        // Now (today) the quota is critical: 5 of 100 left.
+        let r = call(
+            "GET",
+            &format!("{trader}/api/v1/tariffs/NL/quotas/091990"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(
+            (r.body["status"].as_str(), r.body["balance"].as_str()),
+            (Some("critical"), Some("5")),
+            "{}",
+            r.text
+        );
+        assert_eq!(r.body["critical"], true);
+        // The same on the administration gateway, authenticated.
+        let r = call(
+            "GET",
+            &q("091990"),
+            Some(&s.token("agency:NL/NVWA/pbakker")),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!((r.status, r.body["balance"].as_str()), (200, Some("5")));
+
+        // Surveillance of the licensed quota.
+        let url = format!("{}/surveillance", q("094990"));
+        let body =
+            json!({"quantity": "12.5", "unit": "KGM", "imported_on": "2026-06-15"}).to_string();
+        let r = call("POST", &url, Some(&nl), Some(&body), &[]).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(r.body["definition_sid"], 78000021);
+        let body = json!({"quantity": "1", "unit": "TNE", "imported_on": "2026-06-15"}).to_string();
+        let r = call("POST", &url, Some(&nl), Some(&body), &[]).await;
+        assert_eq!(
+            (r.status, r.body["errors"][0]["pointer"].as_str()),
+            (400, Some("/unit"))
+        );
+        let r = call("GET", &url, Some(&nl), None, &[]).await;
+        assert_eq!(r.body["totals"], json!({"KGM": "12.5"}), "{}", r.text);
+
+        // Concurrent drawing over HTTP: 24 requests of 7 TNE on 100 TNE.
+        let mut handles = Vec::new();
+        for i in 0..24 {
+            let url = format!("{}/allocation-requests", q("091991"));
+            let token = if i % 2 == 0 {
+                nl.clone()
+            } else {
+                s.token("system:NL/ncts-nl")
+            };
+            let body = draw_body("7", "TNE", &format!("2026-06-15T10:00:{:02}Z", i));
+            handles.push(tokio::spawn(async move {
+                call("POST", &url, Some(&token), Some(&body), &[]).await
+            }));
+        }
+        let mut granted = rust_decimal::Decimal::ZERO;
+        let (mut ok, mut refused) = (0, 0);
+        for h in handles {
+            let r = h.await.unwrap();
+            match r.status {
+                201 => {
+                    ok += 1;
+                    granted += r.body["allocation"]["granted"]
+                        .as_str()
+                        .unwrap()
+                        .parse::<rust_decimal::Decimal>()
+                        .unwrap();
+                }
+                409 => {
+                    assert_eq!(r.body["code"], "quota_unavailable");
+                    refused += 1;
+                }
+                other => panic!("unexpected {other}: {}", r.text),
+            }
+        }
+        assert_eq!(granted, rust_decimal::Decimal::from(100), "{}", s.db_label);
+        assert_eq!((ok, refused), (15, 9), "{}", s.db_label);
+
+        // The portal: the list and the quota page with its SVG chart (no inline style).
+        let r = call(
+            "GET",
+            &format!("{trader}/tariff/NL/quotas"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(
+            r.text.contains("href=\"/tariff/NL/quotas/091990\""),
+            "{}",
+            r.text
+        );
+        let r = call(
+            "GET",
+            &format!("{trader}/tariff/NL/quotas/091990"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("style-src 'self'"));
+        for needle in [
+            "<svg id=\"balance-chart\"",
+            "<polyline class=\"balance\" points=\"",
+            "class=\"critical\"",
+            "data-status=\"critical\"",
+            "Test quota 091990",
+        ] {
+            assert!(r.text.contains(needle), "{needle}: {}", r.text);
+        }
+        assert!(
+            !r.text.contains("style="),
+            "inline style is blocked by the CSP"
+        );
+        // The step line has two points per change after the first, plus the end.
+        let points = r
+            .text
+            .split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        assert_eq!(points.split(' ').count(), 2 * 5, "{points}");
+        let r = call(
+            "GET",
+            &format!("{trader}/tariff/NL/quotas/091990?as_of=2026-03-02"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert!(r.text.contains("id=\"quota-blocked\""), "{}", r.text);
+        for (path, status) in [
+            ("/tariff/NL/quotas/0919", 400),
+            ("/tariff/NL/quotas/099999", 404),
+            ("/tariff/NL/quotas?as_of=x", 400),
+        ] {
+            let r = call("GET", &format!("{trader}{path}"), None, None, &[]).await;
+            assert_eq!(r.status, status, "{path}: {}", r.text);
+            assert!(r.text.contains("<html"), "{path}");
+        }
+        // The administration gateway's pages are for logged-in users.
+        let r = call(
+            "GET",
+            &format!("{admin}/tariff/NL/quotas/091990"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 303);
+    }
+}

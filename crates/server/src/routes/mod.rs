@@ -4,6 +4,7 @@
 
 pub mod national_measures;
 pub mod ops;
+pub mod quotas;
 pub mod shared;
 pub mod tariff;
 pub mod tariff_admin;
@@ -234,7 +235,10 @@ pub fn administration() -> Table {
         .with(tariff_browse::admin_routes)
         .with(tariff_admin::admin_routes)
         .with(national_measures::admin_routes)
+        .with(crate::portal_measures::pages)
         .with(crate::portal_tariff::pages)
+        .with(quotas::admin_routes)
+        .with(crate::portal_quotas::pages)
         .api("GET", "/api/v1/me", Auth, handler!(GET, me))
         .api("GET", "/api/v1/offices", Auth, handler!(GET, list_offices))
         .api(
@@ -299,6 +303,8 @@ pub fn trader() -> Table {
     Table::new(Circle::Trader)
         .with(tariff_browse::public_routes)
         .with(crate::portal_tariff::pages)
+        .with(quotas::public_routes)
+        .with(crate::portal_quotas::pages)
         .api(
             "GET",
             "/api/v1/public/administrations",

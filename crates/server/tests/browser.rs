@@ -380,3 +380,167 @@ async fn logout_returns_to_the_login_page() {
 
     c.close().await.unwrap();
 }
+
+// ---- tariff portal ----
+
+async fn fill(c: &Client, id: &str, text: &str) {
+    let field = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("no #{id}: {e}"));
+    field.clear().await.unwrap();
+    if !text.is_empty() {
+        field.send_keys(text).await.unwrap();
+    }
+}
+
+async fn calculate(c: &Client) {
+    c.find(Locator::Id("calculate"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The duty calculator on the demo tariff: apples from South Africa into the Netherlands.
+#[tokio::test]
+async fn duty_calculator_shows_options_and_field_errors() {
+    let _one = BROWSER.lock().await;
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let server = TestServer::sqlite().await;
+    let base = server.url(Circle::Trader);
+
+    // From the tariff choice to the calculator of NL.
+    c.goto(&format!("{base}/tariff")).await.unwrap();
+    c.find(Locator::Css(
+        "#administrations a[href='/tariff/NL/calculator']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    fill(&c, "f-commodity_code", "0808108000").await;
+    c.find(Locator::Id("f-origin"))
+        .await
+        .unwrap()
+        .select_by_value("ZA")
+        .await
+        .unwrap();
+    fill(&c, "f-date", "2026-03-15").await;
+    fill(&c, "f-value_amount", "1000").await;
+    fill(&c, "q-unit-1", "KGM").await;
+    fill(&c, "q-value-1", "2000").await;
+    // htmx replaces the calculator in place: the page is not reloaded.
+    c.execute("window.portoriumMarker = 42;", vec![])
+        .await
+        .unwrap();
+    calculate(&c).await;
+
+    // Third-country duty 9 % and the FTA preference 4 %, each with 9 % VAT on top.
+    let options = text_of(&c, "#options").await;
+    assert!(options.contains("Third-country duty"), "{options}");
+    assert!(options.contains("Tariff preference"), "{options}");
+    assert!(options.contains("188.10 EUR"), "{options}");
+    let cheapest = text_of(&c, "#options tr.cheapest").await;
+    assert!(cheapest.contains("Tariff preference"), "{cheapest}");
+    assert!(cheapest.contains("133.60 EUR"), "{cheapest}");
+    assert_eq!(
+        text_of(&c, "#options tr.cheapest [data-testid=cheapest]").await,
+        "Cheapest"
+    );
+    assert_eq!(
+        c.find_all(Locator::Css("#options [data-testid=cheapest]"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(text_of(&c, "#cheapest-total").await, "133.60 EUR");
+    let lines = text_of(&c, "section.option.cheapest table.lines").await;
+    assert!(lines.contains("4.00 %"), "{lines}");
+    assert!(lines.contains("40.00 EUR"), "{lines}");
+    assert!(lines.contains("1,040.00 EUR"), "{lines}");
+    assert!(c
+        .find_all(Locator::Id("prohibitions"))
+        .await
+        .unwrap()
+        .is_empty());
+    let marker = c
+        .execute("return window.portoriumMarker;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(marker, serde_json::json!(42), "the page was reloaded");
+    // The address bar holds the calculation, so it can be bookmarked and shared.
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), "/tariff/NL/calculator");
+    assert!(url
+        .query()
+        .unwrap_or("")
+        .contains("commodity_code=0808108000"));
+
+    let png = c.screenshot().await.unwrap();
+    let out = screenshot_path().with_file_name("portal-calculator.png");
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    std::fs::write(&out, png).unwrap();
+
+    // Bananas pay per tonne: without a quantity the message is next to the quantities.
+    fill(&c, "f-commodity_code", "0803901000").await;
+    fill(&c, "q-unit-1", "").await;
+    fill(&c, "q-value-1", "").await;
+    calculate(&c).await;
+    let error = text_of(&c, "#f-quantities #err-quantities").await;
+    assert!(
+        error.contains("missing declared quantity in TNE"),
+        "{error}"
+    );
+    assert!(text_of(&c, "#calc-errors")
+        .await
+        .contains("missing declared quantity"));
+    assert!(c.find_all(Locator::Id("options")).await.unwrap().is_empty());
+    let invalid = c
+        .find(Locator::Id("q-value-1"))
+        .await
+        .unwrap()
+        .attr("aria-invalid")
+        .await
+        .unwrap();
+    assert_eq!(invalid.as_deref(), Some("true"));
+
+    // A customs value that is not a number is flagged on its own field, and the other
+    // fields keep what was typed.
+    fill(&c, "f-value_amount", "12,5x").await;
+    fill(&c, "q-unit-1", "TNE").await;
+    fill(&c, "q-value-1", "2").await;
+    calculate(&c).await;
+    let error = text_of(&c, "#f-customs_value #err-customs_value").await;
+    assert!(error.contains("must be a number"), "{error}");
+    let code = c.find(Locator::Id("f-commodity_code")).await.unwrap();
+    assert_eq!(
+        code.prop("value").await.unwrap().as_deref(),
+        Some("0803901000")
+    );
+    assert!(c
+        .find_all(Locator::Id("err-quantities"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Corrected, it calculates: 114 EUR per tonne × 2 tonnes for the third-country duty.
+    fill(&c, "f-value_amount", "1000").await;
+    calculate(&c).await;
+    let options = text_of(&c, "#options").await;
+    assert!(options.contains("Third-country duty"), "{options}");
+    assert!(text_of(&c, "#option-1 table.lines")
+        .await
+        .contains("228.00 EUR"));
+
+    c.close().await.unwrap();
+}

@@ -1821,6 +1821,374 @@ async fn tariff_exchange_rates_by_hand_and_from_taric() {
     }
 }
 
+// ---- tariff portal ----
+
+/// The `href="…"` targets of a page.
+fn hrefs(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(|s| s.replace("&#38;", "&").replace("&amp;", "&"))
+        .collect()
+}
+
+/// The tariff pages on the demo tariff (NL and DE, 2026).
+#[tokio::test]
+async fn tariff_portal_pages() {
+    for s in TestServer::all().await {
+        let trader = s.url(Circle::Trader);
+        let d = "as_of=2026-03-15";
+        let calc = "/tariff/NL/calculator?calculate=1&date=2026-03-15&value_amount=1000\
+                    &value_currency=EUR";
+        // (path, texts the page contains, texts it must not contain); all answer 200.
+        let cases: Vec<(String, Vec<&str>, Vec<&str>)> = vec![
+            (
+                "/tariff".into(),
+                vec!["Netherlands Customs (Douane)", "href=\"/tariff/DE\""],
+                vec![],
+            ),
+            (
+                format!("/tariff/NL?{d}"),
+                vec![
+                    "href=\"/tariff/NL/browse/0100000000-80?as_of=2026-03-15\"",
+                    "Live animals",
+                    "value=\"2026-03-15\"",
+                    "<option value=\"NL\" selected>",
+                ],
+                vec![],
+            ),
+            (
+                format!("/tariff/NL/browse/0102?{d}"),
+                vec![
+                    "href=\"/tariff/NL/commodities/0102291000?as_of=2026-03-15\"",
+                    "0102 29 10 00",
+                    "Live bovine animals",
+                ],
+                vec![],
+            ),
+            (
+                // Lines nest by indent; a grouping line links to its own subtree.
+                format!("/tariff/NL/browse/2204?{d}"),
+                vec![
+                    "href=\"/tariff/NL/browse/2204217900-10?as_of=2026-03-15\"",
+                    "class=\"line depth-2 declarable\"",
+                    "Red wine",
+                ],
+                vec![],
+            ),
+            (
+                format!("/tariff/NL/commodities/0201300000?origin=US&{d}"),
+                vec![
+                    "<option value=\"US\" selected>US",
+                    "id=\"group-duties\"",
+                    "12.80 % + 303.40 EUR / 100 kg",
+                    "id=\"group-quotas\"",
+                    "href=\"/tariff/NL/quotas/094450?as_of=2026-03-15\"",
+                    "id=\"group-taxes\"",
+                    "VAT reduced rate",
+                    "id=\"group-restrictions\"",
+                    "document <code>N853</code>",
+                    "Footnotes <code>CD624</code>",
+                    "/tariff/NL/calculator?commodity_code=0201300000&#38;date=2026-03-15&#38;origin=US",
+                ],
+                vec![],
+            ),
+            (
+                // A preference for the FTA group, not for the United States.
+                format!("/tariff/NL/commodities/0808108000?origin=US&{d}"),
+                vec!["data-measure-type=\"103\""],
+                vec!["data-measure-type=\"142\""],
+            ),
+            (
+                format!("/tariff/NL/commodities/0808108000?origin=ZA&{d}"),
+                vec!["data-measure-type=\"142\"", "1100</code> Free trade agreement"],
+                vec![],
+            ),
+            (
+                format!("{calc}&commodity_code=0808108000&origin=ZA"),
+                vec![
+                    "id=\"options\"",
+                    "data-kind=\"preference\"",
+                    "data-kind=\"third_country\"",
+                    "The cheapest option costs <strong id=\"cheapest-total\">133.60 EUR",
+                    "188.10 EUR",
+                    "1,040.00 EUR",
+                    "VAT reduced rate",
+                ],
+                vec!["id=\"calc-errors\"", "id=\"prohibitions\""],
+            ),
+            (
+                // DE: 7 % VAT instead of 9 %.
+                format!("{}&commodity_code=0808108000&origin=ZA", calc.replace("/NL/", "/DE/")),
+                vec!["id=\"cheapest-total\">112.80 EUR"],
+                vec![],
+            ),
+            (
+                format!("{calc}&commodity_code=7208390000&origin=RU"),
+                vec!["id=\"prohibitions\"", "Import prohibition"],
+                vec!["id=\"calc-errors\""],
+            ),
+            (
+                format!("/tariff/NL/calculator?commodity_code=0808108000&origin=ZA&{d}"),
+                vec!["value=\"0808108000\"", "<option value=\"ZA\" selected>"],
+                vec!["id=\"options\"", "id=\"calc-errors\""],
+            ),
+            (
+                format!("/tariff/NL/search?q=0808&{d}"),
+                vec!["href=\"/tariff/NL/commodities/0808108000?as_of=2026-03-15\""],
+                vec![],
+            ),
+        ];
+        for (path, has, lacks) in &cases {
+            let r = call("GET", &format!("{trader}{path}"), None, None, &[]).await;
+            assert_eq!(r.status, 200, "[{}] {path}: {}", s.db_label, r.text);
+            assert_eq!(
+                r.headers["content-type"], "text/html; charset=utf-8",
+                "{path}"
+            );
+            assert!(
+                r.headers["content-security-policy"]
+                    .to_str()
+                    .unwrap()
+                    .contains("script-src 'self'"),
+                "{path}"
+            );
+            for h in has {
+                assert!(r.text.contains(h), "{path} lacks {h}: {}", r.text);
+            }
+            for h in lacks {
+                assert!(!r.text.contains(h), "{path} contains {h}");
+            }
+        }
+
+        // Redirects: a declarable line opens its commodity page, a grouping line its subtree,
+        // the tariff selector the chosen administration.
+        for (path, to) in [
+            (
+                "/tariff/NL/browse/0808108000",
+                "/tariff/NL/commodities/0808108000",
+            ),
+            (
+                "/tariff/NL/commodities/0808000000?as_of=2026-03-15",
+                "/tariff/NL/browse/0808000000-80?as_of=2026-03-15",
+            ),
+            (
+                "/tariff?tenant=de&as_of=2026-03-15",
+                "/tariff/DE?as_of=2026-03-15",
+            ),
+        ] {
+            let r = call("GET", &format!("{trader}{path}"), None, None, &[]).await;
+            assert_eq!(r.status, 303, "{path}");
+            assert_eq!(r.headers["location"], to, "{path}");
+        }
+
+        // Bad input: an HTML page saying what is wrong, never a 500.
+        let errors: &[(&str, u16, &str)] = &[
+            ("/tariff/SE", 404, "not found"),
+            ("/tariff/N1", 400, "invalid tenant code"),
+            (
+                "/tariff/NL?as_of=2026-13-01",
+                400,
+                "`2026-13-01` is not a date",
+            ),
+            (
+                "/tariff/NL/browse/0808?as_of=yesterday",
+                400,
+                "is not a date",
+            ),
+            ("/tariff/NL/browse/9999", 404, "There is no line 9999"),
+            ("/tariff/NL/browse/01x3", 400, "contains a non-digit"),
+            (
+                "/tariff/NL/commodities/0101000000",
+                404,
+                "is not in the tariff of NL",
+            ),
+            ("/tariff/NL/commodities/01x3", 400, "contains a non-digit"),
+            (
+                "/tariff/NL/commodities/0808108000?origin=C%3CN",
+                400,
+                "must be a country code",
+            ),
+            (
+                "/tariff/NL/calculator?as_of=31-12-2026",
+                400,
+                "is not a date",
+            ),
+            ("/tariff?tenant=Z9", 400, "invalid tenant code"),
+        ];
+        for (path, status, text) in errors {
+            let r = call("GET", &format!("{trader}{path}"), None, None, &[]).await;
+            assert_eq!(r.status, *status, "{path}: {}", r.text);
+            assert_eq!(
+                r.headers["content-type"], "text/html; charset=utf-8",
+                "{path}"
+            );
+            assert!(r.text.contains("id=\"tariff-error\""), "{path}");
+            assert!(r.text.contains(text), "{path}: {}", r.text);
+        }
+
+        // The calculator puts each error next to its field, whether the form found it or the
+        // API's problem pointed at it (400; 200 for htmx, which swaps only successes in).
+        let field_errors: &[(&str, &str, &str)] = &[
+            (
+                "commodity_code=&origin=ZA",
+                "commodity_code",
+                "Enter the commodity code",
+            ),
+            (
+                "commodity_code=0101000000&origin=ZA",
+                "commodity_code",
+                "is not in the tariff of NL",
+            ),
+            (
+                "commodity_code=0808108000&origin=",
+                "origin",
+                "Choose the country",
+            ),
+            (
+                "commodity_code=0808108000&origin=C%3CN",
+                "origin",
+                "must be a country code",
+            ),
+            (
+                "commodity_code=0808108000&origin=ZA&date=2026-02-30",
+                "date",
+                "YYYY-MM-DD",
+            ),
+            (
+                "commodity_code=0808108000&origin=ZA&value_amount=12%2C5x",
+                "customs_value",
+                "must be a number",
+            ),
+            (
+                "commodity_code=0808108000&origin=ZA&value_currency=USD",
+                "customs_value",
+                "must be EUR",
+            ),
+            (
+                "commodity_code=0803901000&origin=ZA",
+                "quantities",
+                "missing declared quantity in TNE",
+            ),
+            (
+                "commodity_code=0803901000&origin=ZA&qty_unit=TNE&qty_value=",
+                "quantities",
+                "must be a number",
+            ),
+            (
+                "commodity_code=0803901000&origin=ZA&qty_unit=T%21E&qty_value=1",
+                "quantities",
+                "is not a unit code",
+            ),
+            (
+                "commodity_code=7208390000&origin=CN",
+                "additional_codes",
+                "additional code",
+            ),
+            (
+                "commodity_code=1806310000&origin=US",
+                "meursing_code",
+                "Meursing",
+            ),
+            (
+                "commodity_code=0709931000&origin=US&qty_unit=DTN&qty_value=10",
+                "unit_price",
+                "unit price",
+            ),
+            (
+                "commodity_code=0808108000&origin=ZA&price_amount=abc",
+                "unit_price",
+                "must be a number",
+            ),
+        ];
+        for (query, field, text) in field_errors {
+            // The first value of a repeated parameter counts: `query` goes first.
+            let url = format!(
+                "{trader}{}",
+                calc.replacen("calculate=1", &format!("calculate=1&{query}"), 1)
+            );
+            let r = call("GET", &url, None, None, &[]).await;
+            assert_eq!(r.status, 400, "{query}: {}", r.text);
+            let marker = format!("<p class=\"field-error\" id=\"err-{field}\">");
+            let at = r
+                .text
+                .find(&marker)
+                .unwrap_or_else(|| panic!("{query}: no {marker} in {}", r.text));
+            let message = r.text[at..].split("</p>").next().unwrap();
+            assert!(message.contains(text), "{query}: {message}");
+            assert!(r.text.contains(&format!("href=\"#f-{field}\"")), "{query}");
+            assert!(r.text.contains(&format!("id=\"f-{field}\"")), "{query}");
+            assert!(!r.text.contains("id=\"options\""), "{query}");
+            let hx = call("GET", &url, None, None, &[("hx-request", "true")]).await;
+            assert_eq!(hx.status, 200, "{query}");
+            assert!(hx.text.contains(&marker), "{query}");
+        }
+
+        // Every link of the NL pages leads somewhere (the quota pages are another module's).
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo = vec![
+            format!("/tariff/NL?{d}"),
+            format!("/tariff/NL/commodities/0201300000?origin=US&{d}"),
+        ];
+        while let Some(path) = todo.pop() {
+            if seen.len() >= 150 || !seen.insert(path.clone()) {
+                continue;
+            }
+            let r = call("GET", &format!("{trader}{path}"), None, None, &[]).await;
+            assert!(r.status == 200 || r.status == 303, "{path}: {}", r.status);
+            for h in hrefs(&r.text) {
+                if h.starts_with("/tariff/NL") && !h.contains("/quotas/") {
+                    todo.push(h);
+                }
+            }
+        }
+        assert!(seen.len() > 30, "{seen:?}");
+
+        // The administration gateway: the same pages, for logged-in users only.
+        let admin = s.url(Circle::Administration);
+        let path = format!("/tariff/NL/commodities/0201300000?origin=US&{d}");
+        let r = call("GET", &format!("{admin}{path}"), None, None, &[]).await;
+        assert_eq!(r.status, 303);
+        assert_eq!(r.headers["location"], "/login");
+        let officer = s.token("officer:NL/jdevries");
+        let r = call("GET", &format!("{admin}{path}"), Some(&officer), None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("12.80 % + 303.40 EUR / 100 kg"));
+        assert!(r.text.contains("Jan de Vries"));
+        assert_eq!(r.headers["cache-control"], "no-store");
+        // A logged-in trader sees its name on the public pages, which are then private.
+        let t = s.token("trader:NL000000001");
+        let r = call("GET", &format!("{trader}/tariff/NL"), Some(&t), None, &[]).await;
+        assert_eq!(r.status, 200);
+        assert!(r.text.contains("trader:NL000000001"));
+        assert_eq!(r.headers["cache-control"], "no-store");
+        let r = call("GET", &format!("{trader}/tariff/NL"), None, None, &[]).await;
+        assert_eq!(r.headers["cache-control"], "no-cache");
+    }
+}
+
+#[tokio::test]
+async fn tariff_portal_is_linked_from_the_home_pages() {
+    let s = TestServer::sqlite().await;
+    for (circle, principal, own) in [
+        (Circle::Trader, "trader:NL000000001", "/tariff/NL"),
+        (Circle::Administration, "officer:DE/mmueller", "/tariff/DE"),
+    ] {
+        let t = s.token(principal);
+        let r = call(
+            "GET",
+            &format!("{}/home", s.url(circle)),
+            Some(&t),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains(&format!("href=\"{own}\"")), "{}", r.text);
+        assert!(r.text.contains("href=\"/tariff\""), "{}", r.text);
+    }
+}
+
 // ---- national measures ----
 
 /// A tariff manager who is also an approver (to show that the store, not only the policy,

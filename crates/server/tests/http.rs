@@ -2853,6 +2853,43 @@ async fn quota_api_drawing_returns_surveillance_and_states() {
                 ("094990".into(), "licensed".into(), "open".into()),
             ]
         );
+        // The demo tariff's quotas (common layer): FCFS 091234, licensed 094450.
+        let r = call(
+            "GET",
+            &format!("{trader}/api/v1/tariffs/NL/quotas?as_of=2026-06-15"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        let demo: Vec<(&str, &str)> = r.body["quotas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                (
+                    q["order_number"].as_str().unwrap(),
+                    q["mechanism"].as_str().unwrap(),
+                )
+            })
+            .filter(|(o, _)| ["091234", "094450"].contains(o))
+            .collect();
+        assert_eq!(
+            demo,
+            vec![("091234", "fcfs"), ("094450", "licensed")],
+            "{}",
+            r.text
+        );
+        let r = call("GET", &public("091234", "2026-06-15"), None, None, &[]).await;
+        assert_eq!(
+            (
+                r.body["status"].as_str(),
+                r.body["definition"]["unit"].as_str()
+            ),
+            (Some("open"), Some("KGM")),
+            "{}",
+            r.text
+        );
         let r = call("GET", &public("091990", "2026-06-15"), None, None, &[]).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["definition"]["sid"], 78000020);

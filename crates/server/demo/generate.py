@@ -27,7 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "tariff")
 
 NOMENCLATURE_FROM = "1990-01-01"
-Y2026 = "2026-01-01"
+# Measures are in force from 2025 unless dated otherwise (a few rates change on 1 January 2026).
+DEFAULT_START = "2025-01-01"
 
 # ---------------------------------------------------------------- geography
 
@@ -46,9 +47,9 @@ AREAS = [
 
 # (group, member, from, to): Viet Nam moves from GSP to the FTA group on 1 January 2026.
 MEMBERSHIPS = [
-    ("2020", "IN", "2014-01-01", None),
-    ("2020", "ID", "2014-01-01", None),
-    ("2020", "PK", "2014-01-01", None),
+    ("2020", "IN", "1990-01-01", None),
+    ("2020", "ID", "1990-01-01", None),
+    ("2020", "PK", "1990-01-01", None),
     ("2020", "VN", "2014-01-01", "2025-12-31"),
     ("1100", "CH", "1990-01-01", None),
     ("1100", "KR", "2011-07-01", None),
@@ -255,15 +256,15 @@ GOODS = [
 
 REGULATIONS = [
     # (id, start, end, information text)
-    ("R2600010", "2026-01-01", None, "Demo: common customs tariff 2026"),
+    ("R2600010", "2025-01-01", None, "Demo: common customs tariff 2026"),
     ("R2500010", "2025-01-01", "2025-12-31", "Demo: common customs tariff 2025"),
     ("R9400010", "1994-01-01", "1995-06-30", "Demo: agricultural levies before the Uruguay Round"),
-    ("R2600020", "2026-01-01", None, "Demo: generalised scheme of preferences"),
-    ("R2600030", "2026-01-01", None, "Demo: free trade agreements"),
-    ("R2600040", "2026-01-01", None, "Demo: autonomous suspensions and tariff quotas"),
-    ("R2600050", "2026-01-01", None, "Demo: anti-dumping and countervailing duties"),
-    ("R2600060", "2026-01-01", None, "Demo: entry prices, veterinary and organic controls, restrictive measures"),
-    ("R2600070", "2026-01-01", None, "Demo: Meursing table (agricultural components)"),
+    ("R2600020", "2025-01-01", None, "Demo: generalised scheme of preferences"),
+    ("R2600030", "2025-01-01", None, "Demo: free trade agreements"),
+    ("R2600040", "2025-01-01", None, "Demo: autonomous suspensions and tariff quotas"),
+    ("R2600050", "2025-01-01", None, "Demo: anti-dumping and countervailing duties"),
+    ("R2600060", "2025-01-01", None, "Demo: entry prices, veterinary and organic controls, restrictive measures"),
+    ("R2600070", "2025-01-01", None, "Demo: Meursing table (agricultural components)"),
 ]
 
 CERTIFICATES = [
@@ -316,7 +317,7 @@ MEASURE_TYPES = [
 QUOTAS = [
     # (order number, origin area, [(start, end, volume, unit)], critical threshold)
     ("094450", "1011", [("2025-01-01", "2025-12-31", "50000", "KGM"), ("2026-01-01", "2026-12-31", "60000", "KGM")], 75),
-    ("091234", "1100", [("2026-01-01", "2026-12-31", "2000000", "KGM")], 90),
+    ("091234", "1100", [("2025-01-01", "2025-12-31", "1500000", "KGM"), ("2026-01-01", "2026-12-31", "2000000", "KGM")], 90),
 ]
 
 EXCHANGE_RATES = {
@@ -345,7 +346,7 @@ class M:
     goods: str
     area: str
     duty: str = ""
-    start: str = Y2026
+    start: str = DEFAULT_START
     end: str | None = None
     reg: str = "R2600010"
     ac: str | None = None
@@ -381,7 +382,7 @@ COMMON: list[M] = [
     # --- chapter 02: meat, with a tariff quota and a historic levy
     M("103", "0201100000", "1011", "01 12.8%; 04 176.8 EUR DTN"),
     M("103", "0201300000", "1011", "01 12.8%; 04 303.4 EUR DTN"),
-    M("122", "0201300000", "1011", "01 20%", order="094450", reg="R2600040"),
+    M("122", "0201300000", "1011", "01 20%", order="094450", reg="R2600040", start="2026-01-01"),
     M("122", "0201300000", "1011", "01 20%", order="094450", reg="R2500010", start="2025-01-01", end="2025-12-31"),
     M("103", "0203111000", "1011", "01 53.6 EUR DTN"),
     M("103", "0207141000", "1011", "01 102.4 EUR DTN; 06 12 EUR DTN"),
@@ -574,7 +575,7 @@ def vat(standard: str, reduced: str, water_reduced: bool) -> list[M]:
 
 
 NL: list[M] = vat("21", "9", True) + [
-    M("EXB", "2203000000", "1011", "01 46.44 EUR HLT", reg=""),
+    M("EXB", "2203000000", "1011", "01 46.44 EUR HLT", reg="", start="2026-01-01"),
     M("EXB", "2203000000", "1011", "01 44.08 EUR HLT", reg="", start="2025-01-01", end="2025-12-31"),
     M("EXS", "2204109800", "1011", "01 94.72 EUR HLT", reg=""),
     M("EXW", "2204210000", "1011", "01 94.72 EUR HLT", reg=""),
@@ -927,12 +928,8 @@ def main() -> None:
         with open(os.path.join(OUT, name), "w", encoding="utf-8") as f:
             f.write(env.xml())
         print(f"{name}: {len(env.records)} records")
-    leaves = {(g[0], g[1]) for g in GOODS}
-    declarable = [g for i, g in enumerate(GOODS) if g[1] == "80" and not (
-        i + 1 < len(GOODS) and GOODS[i + 1][2] > g[2])]
-    print(f"{len(GOODS)} nomenclature lines, {len(declarable)} declarable, "
-          f"{len(COMMON)} common measures, {len(NL)} NL and {len(DE)} DE measures ({len(leaves)} lines)")
-
+    print(f"{len(GOODS)} nomenclature lines, {len(COMMON)} common measures, "
+          f"{len(NL)} NL and {len(DE)} DE measures")
 
 if __name__ == "__main__":
     main()

@@ -3258,3 +3258,976 @@ async fn quota_api_drawing_returns_surveillance_and_states() {
         assert_eq!(r.status, 303);
     }
 }
+
+// ---- demo tariff ----
+
+/// One duty calculation against the demo tariff, with the totals computed by hand.
+struct DemoCase {
+    name: &'static str,
+    tenant: &'static str,
+    code: &'static str,
+    origin: &'static str,
+    date: &'static str,
+    value: &'static str,
+    quantities: Value,
+    documents: &'static [&'static str],
+    additional_codes: &'static [&'static str],
+    meursing: Option<&'static str>,
+    unit_price: Option<&'static str>,
+    /// (option measure type, total) in the response's order.
+    options: &'static [(&'static str, &'static str)],
+    /// The measure type of the cheapest option.
+    cheapest: &'static str,
+    /// Measure types reported as prohibitions.
+    prohibitions: &'static [&'static str],
+}
+
+#[allow(clippy::too_many_arguments)]
+fn demo(
+    name: &'static str,
+    tenant: &'static str,
+    code: &'static str,
+    origin: &'static str,
+    value: &'static str,
+    quantities: Value,
+    options: &'static [(&'static str, &'static str)],
+    cheapest: &'static str,
+) -> DemoCase {
+    DemoCase {
+        name,
+        tenant,
+        code,
+        origin,
+        date: "2026-03-02",
+        value,
+        quantities,
+        documents: &[],
+        additional_codes: &[],
+        meursing: None,
+        unit_price: None,
+        options,
+        cheapest,
+        prohibitions: &[],
+    }
+}
+
+impl DemoCase {
+    fn docs(mut self, d: &'static [&'static str]) -> Self {
+        self.documents = d;
+        self
+    }
+    fn codes(mut self, c: &'static [&'static str]) -> Self {
+        self.additional_codes = c;
+        self
+    }
+    fn meursing(mut self, m: &'static str) -> Self {
+        self.meursing = Some(m);
+        self
+    }
+    fn price(mut self, p: &'static str) -> Self {
+        self.unit_price = Some(p);
+        self
+    }
+    fn on(mut self, date: &'static str) -> Self {
+        self.date = date;
+        self
+    }
+    fn prohibited(mut self, p: &'static [&'static str]) -> Self {
+        self.prohibitions = p;
+        self
+    }
+    fn body(&self) -> String {
+        let mut b = json!({
+            "commodity_code": self.code,
+            "origin": self.origin,
+            "date": self.date,
+            "customs_value": {"amount": self.value, "currency": "EUR"},
+            "quantities": self.quantities,
+            "documents": self.documents,
+            "additional_codes": self.additional_codes,
+        });
+        if let Some(m) = self.meursing {
+            b["meursing_code"] = json!(m);
+        }
+        if let Some(p) = self.unit_price {
+            b["unit_price"] = json!({"amount": p, "currency": "EUR"});
+        }
+        b.to_string()
+    }
+}
+
+fn demo_cases() -> Vec<DemoCase> {
+    let n = |s: &str| Value::String(s.to_owned());
+    vec![
+        // 01 ad valorem: 14 % × 1,000 = 140; VAT 21 % × 1,140 = 239.40.
+        demo(
+            "ad valorem",
+            "NL",
+            "8528729100",
+            "CN",
+            "1000",
+            json!({"NAR": n("2")}),
+            &[("103", "379.40")],
+            "103",
+        ),
+        // A country preference: 0 %; VAT 210.
+        demo(
+            "preference by country",
+            "NL",
+            "8528729100",
+            "KR",
+            "1000",
+            json!({"NAR": n("2")}),
+            &[("103", "379.40"), ("142", "210.00")],
+            "142",
+        ),
+        // 01 + 04: 12.8 % × 5,000 + 176.80 × 10 = 2,408; VAT 9 % × 7,408 = 666.72.
+        demo(
+            "compound % + EUR/100 kg",
+            "NL",
+            "0201100000",
+            "BR",
+            "5000",
+            json!({"KGM": n("1000")}),
+            &[("103", "3074.72")],
+            "103",
+        )
+        .docs(&["N853"]),
+        // Without the CHED the veterinary control forbids the import.
+        demo(
+            "veterinary control without N853",
+            "NL",
+            "0201100000",
+            "BR",
+            "5000",
+            json!({"KGM": n("1000")}),
+            &[("103", "3074.72")],
+            "103",
+        )
+        .prohibited(&["410"]),
+        // 01 + 06: 102.40 × 5 + 12.00 × 5 = 572; VAT 9 % × 2,572 = 231.48.
+        demo(
+            "06 supplementary amount",
+            "NL",
+            "0207141000",
+            "BR",
+            "2000",
+            json!({"KGM": n("500")}),
+            &[("103", "803.48")],
+            "103",
+        )
+        .docs(&["N853"]),
+        // 52 EUR / 1000 p/st × 2 = 104; VAT 9 % × 404 = 36.36.
+        demo(
+            "per 1000 pieces",
+            "NL",
+            "0105111100",
+            "US",
+            "300",
+            json!({"NAR": n("2000")}),
+            &[("103", "140.36")],
+            "103",
+        )
+        .docs(&["N853", "9NL1"]),
+        // National restriction (NL licence 9NL1) and veterinary control reported.
+        demo(
+            "national restriction",
+            "NL",
+            "0105111100",
+            "US",
+            "300",
+            json!({"NAR": n("2000")}),
+            &[("103", "140.36")],
+            "103",
+        )
+        .prohibited(&["410", "NRL"]),
+        // 02: 151 - 30 = 121 EUR / 100 kg; VAT 9 %.
+        demo(
+            "02 minus amount",
+            "NL",
+            "0406907800",
+            "CH",
+            "1000",
+            json!({"KGM": n("100")}),
+            &[("103", "254.59"), ("142", "221.89")],
+            "142",
+        )
+        .docs(&["N853"]),
+        // Entry-price ladder (condition V), 12.8 % + the step's EUR/100 kg, 20 × 100 kg.
+        demo(
+            "entry price above the top step",
+            "NL",
+            "0709931000",
+            "TR",
+            "1000",
+            json!({"KGM": n("2000")}),
+            &[("103", "229.52")],
+            "103",
+        )
+        .price("53.00"),
+        demo(
+            "entry price at 50.00: 3.20 step",
+            "NL",
+            "0709931000",
+            "TR",
+            "1000",
+            json!({"KGM": n("2000")}),
+            &[("103", "299.28")],
+            "103",
+        )
+        .price("50.00"),
+        demo(
+            "entry price below every step",
+            "NL",
+            "0709931000",
+            "TR",
+            "1000",
+            json!({"KGM": n("2000")}),
+            &[("103", "879.16")],
+            "103",
+        )
+        .price("40.00"),
+        demo(
+            "entry price, preference",
+            "NL",
+            "0709931000",
+            "MA",
+            "1000",
+            json!({"KGM": n("2000")}),
+            &[("103", "229.52"), ("142", "90.00")],
+            "142",
+        )
+        .price("53.00"),
+        // 12 + 17 + 21: 83 + 25 × 2 = 133 < 187 + 10 × 2: not capped; VAT 9 % × 1,133.
+        demo(
+            "Meursing, MAX not applied",
+            "NL",
+            "1806321000",
+            "US",
+            "1000",
+            json!({"KGM": n("200")}),
+            &[("103", "234.97")],
+            "103",
+        )
+        .meursing("7000"),
+        // 7002: 83 × 0.3 + 45.80 × 2 = 116.50 > 56.10 + 22.10 × 2 = 100.30.
+        demo(
+            "Meursing, MAX + AD S/Z applied",
+            "NL",
+            "1806321000",
+            "US",
+            "300",
+            json!({"KGM": n("200")}),
+            &[("103", "136.33")],
+            "103",
+        )
+        .meursing("7002"),
+        // 14 + 25 (reduced figures for the FTA group): 12.50 × 2 = 25; VAT 9 % × 1,025.
+        demo(
+            "reduced agricultural component",
+            "NL",
+            "1806321000",
+            "KR",
+            "1000",
+            json!({"KGM": n("200")}),
+            &[("103", "234.97"), ("142", "117.25")],
+            "142",
+        )
+        .meursing("7000"),
+        // 27: 9 + 52.30 = 61.30 > 24.20 + 12.40 = 36.60.
+        demo(
+            "AD F/M in the MAX",
+            "NL",
+            "1905909000",
+            "US",
+            "100",
+            json!({"KGM": n("100")}),
+            &[("103", "48.89")],
+            "103",
+        )
+        .meursing("7100"),
+        // 29: 26.15 > 12.10 + 6.20 = 18.30.
+        demo(
+            "reduced AD F/M",
+            "NL",
+            "1905909000",
+            "MA",
+            "100",
+            json!({"KGM": n("100")}),
+            &[("103", "48.89"), ("142", "28.95")],
+            "142",
+        )
+        .meursing("7100"),
+        // 23: 0 + 45.80 > 9.10 + 2 % × 100 = 11.10 (GSP); 103: 9 + 45.80 > 18.20 + 22.10.
+        demo(
+            "2 % additional duty on sugar",
+            "NL",
+            "1704907100",
+            "IN",
+            "100",
+            json!({"KGM": n("100")}),
+            &[("103", "52.93"), ("142", "21.10")],
+            "142",
+        )
+        .meursing("7002"),
+        // 15: 16.9 % × 100 = 16.90 < 2.50 × 20 pairs = 50; VAT 21 % × 150.
+        demo(
+            "MIN per pair",
+            "NL",
+            "6402999300",
+            "CN",
+            "100",
+            json!({"NPR": n("20")}),
+            &[("103", "81.50")],
+            "103",
+        ),
+        // 01 + 04 + 15 + 35: 336 + 103 = 439, neither bound bites.
+        demo(
+            "MIN and MAX not applied",
+            "NL",
+            "2009111100",
+            "BR",
+            "1000",
+            json!({"KGM": n("500")}),
+            &[("103", "568.51")],
+            "103",
+        ),
+        // 67.20 + 103 = 170.20 capped at 45 % × 200 = 90; VAT 9 % × 290.
+        demo(
+            "MAX 35 applied",
+            "NL",
+            "2009111100",
+            "BR",
+            "200",
+            json!({"KGM": n("500")}),
+            &[("103", "116.10")],
+            "103",
+        ),
+        // 114 EUR / 1000 kg × 20; FTA 75 × 20.
+        demo(
+            "per 1000 kg, preference by group",
+            "NL",
+            "0803901000",
+            "CH",
+            "10000",
+            json!({"KGM": n("20000")}),
+            &[("103", "3385.20"), ("142", "2535.00")],
+            "142",
+        ),
+        // 13.10 EUR/hl × 5 + excise 94.72 × 5; VAT 21 % × 1,539.10.
+        demo(
+            "wine per hl with excise",
+            "NL",
+            "2204217900",
+            "US",
+            "1000",
+            json!({"LTR": n("500")}),
+            &[("103", "862.31")],
+            "103",
+        ),
+        // 1 EUR/% vol/hl × 40 + 6.40 × 1 (19); excise 18.63 × 40 l alc.; VAT 21 %.
+        demo(
+            "% vol/hl + hl, excise per l alc. 100 %",
+            "NL",
+            "2208909100",
+            "US",
+            "1000",
+            json!({"LTR": n("100"), "ASV": n("40")}),
+            &[("103", "1167.84")],
+            "103",
+        ),
+        // 0.60 × 40 × 0.7 + 3.20 × 0.7 (20) = 19.04; excise 18.63 × 28 = 521.64.
+        demo(
+            "rum: 01 + 20",
+            "NL",
+            "2208401100",
+            "US",
+            "1000",
+            json!({"LTR": n("70"), "ASV": n("40")}),
+            &[("103", "864.22")],
+            "103",
+        ),
+        // Additional duties (695) stacked on the option: 25 % × 1,000.
+        demo(
+            "additional duties on US whisky",
+            "NL",
+            "2208303000",
+            "US",
+            "1000",
+            json!({"LTR": n("70"), "ASV": n("40")}),
+            &[("103", "1143.68")],
+            "103",
+        ),
+        // Anti-dumping + countervailing by company: 18.1 % + 4.6 %; VAT 21 % × 12,270.
+        demo(
+            "anti-dumping C001",
+            "NL",
+            "7208390000",
+            "CN",
+            "10000",
+            json!({"KGM": n("20000")}),
+            &[("103", "4846.70")],
+            "103",
+        )
+        .codes(&["C001"]),
+        // NIHIL (37) and 0 %.
+        demo(
+            "anti-dumping C002 NIHIL",
+            "NL",
+            "7208390000",
+            "CN",
+            "10000",
+            json!({"KGM": n("20000")}),
+            &[("103", "2100.00")],
+            "103",
+        )
+        .codes(&["C002"]),
+        demo(
+            "anti-dumping residual C999",
+            "NL",
+            "7208390000",
+            "CN",
+            "10000",
+            json!({"KGM": n("20000")}),
+            &[("103", "7424.00")],
+            "103",
+        )
+        .codes(&["C999"]),
+        // Anti-dumping without additional codes: 14 % + 48.5 %.
+        demo(
+            "anti-dumping without additional code",
+            "NL",
+            "8712003000",
+            "CN",
+            "1000",
+            json!({"NAR": n("10")}),
+            &[("103", "966.25")],
+            "103",
+        ),
+        demo(
+            "countervailing on electric cars",
+            "NL",
+            "8703801000",
+            "CN",
+            "30000",
+            json!({"NAR": n("1")}),
+            &[("103", "16101.00")],
+            "103",
+        )
+        .codes(&["C101"]),
+        // Sanctions: import prohibition unless Y824.
+        demo(
+            "import prohibition",
+            "NL",
+            "7208251000",
+            "RU",
+            "1000",
+            json!({"KGM": n("1000")}),
+            &[("103", "210.00")],
+            "103",
+        )
+        .prohibited(&["277"]),
+        demo(
+            "import prohibition, exemption document",
+            "NL",
+            "7208251000",
+            "RU",
+            "1000",
+            json!({"KGM": n("1000")}),
+            &[("103", "210.00")],
+            "103",
+        )
+        .docs(&["Y824"]),
+        // Tariff quota (122): 20 % instead of 12.8 % + 303.40 × 10.
+        demo(
+            "FCFS quota",
+            "NL",
+            "0201300000",
+            "US",
+            "10000",
+            json!({"KGM": n("1000")}),
+            &[("103", "5602.26"), ("122", "3080.00")],
+            "122",
+        )
+        .docs(&["N853"]),
+        demo(
+            "preferential quota",
+            "NL",
+            "0805102200",
+            "MA",
+            "1000",
+            json!({"KGM": n("1000")}),
+            &[("103", "264.40"), ("143", "90.00")],
+            "143",
+        ),
+        demo(
+            "autonomous suspension",
+            "NL",
+            "8507600000",
+            "CN",
+            "1000",
+            json!({"NAR": n("100")}),
+            &[("103", "242.67"), ("112", "210.00")],
+            "112",
+        ),
+        // Diesel: 3.5 %, excise 516.69 per 1000 l × 2; end-use suspension 0 %.
+        demo(
+            "end-use suspension with excise",
+            "NL",
+            "2710194300",
+            "US",
+            "1000",
+            json!({"LTR": n("2000")}),
+            &[("103", "1502.74"), ("115", "1460.39")],
+            "115",
+        ),
+        // 36: 2.7 % - 1 % of the CIF value.
+        demo(
+            "minus % CIF",
+            "NL",
+            "8415101000",
+            "KR",
+            "1000",
+            json!({"NAR": n("2")}),
+            &[("103", "242.67"), ("145", "230.57")],
+            "145",
+        ),
+        // GSP with India excluded; Viet Nam moved from GSP to the FTA group in 2026.
+        demo(
+            "GSP",
+            "NL",
+            "6109100000",
+            "PK",
+            "1000",
+            json!({"NAR": n("100")}),
+            &[("103", "355.20"), ("142", "326.16")],
+            "142",
+        ),
+        demo(
+            "GSP exclusion",
+            "NL",
+            "6109100000",
+            "IN",
+            "1000",
+            json!({"NAR": n("100")}),
+            &[("103", "355.20")],
+            "103",
+        ),
+        demo(
+            "FTA member in 2026",
+            "NL",
+            "6109100000",
+            "VN",
+            "1000",
+            json!({"NAR": n("100")}),
+            &[("103", "355.20"), ("142", "210.00")],
+            "142",
+        ),
+        demo(
+            "GSP member in 2025",
+            "NL",
+            "6109100000",
+            "VN",
+            "1000",
+            json!({"NAR": n("100")}),
+            &[("103", "355.20"), ("142", "326.16")],
+            "142",
+        )
+        .on("2025-06-02"),
+        // NL vs DE: VAT 21 % / 19 %; beer excise; coffee excise only in DE.
+        demo(
+            "NL VAT",
+            "NL",
+            "8471300000",
+            "CN",
+            "1000",
+            json!({"NAR": n("1")}),
+            &[("103", "210.00")],
+            "103",
+        ),
+        demo(
+            "DE VAT",
+            "DE",
+            "8471300000",
+            "CN",
+            "1000",
+            json!({"NAR": n("1")}),
+            &[("103", "190.00")],
+            "103",
+        ),
+        demo(
+            "NL beer 2026",
+            "NL",
+            "2203000100",
+            "US",
+            "100",
+            json!({"LTR": n("100")}),
+            &[("103", "77.19")],
+            "103",
+        ),
+        demo(
+            "NL beer 2025 (older excise)",
+            "NL",
+            "2203000100",
+            "US",
+            "100",
+            json!({"LTR": n("100")}),
+            &[("103", "74.34")],
+            "103",
+        )
+        .on("2025-06-02"),
+        demo(
+            "DE beer",
+            "DE",
+            "2203000100",
+            "US",
+            "100",
+            json!({"LTR": n("100")}),
+            &[("103", "30.23")],
+            "103",
+        ),
+        demo(
+            "NL coffee",
+            "NL",
+            "0901210000",
+            "BR",
+            "1000",
+            json!({"KGM": n("100")}),
+            &[("103", "171.75")],
+            "103",
+        ),
+        demo(
+            "DE coffee excise",
+            "DE",
+            "0901210000",
+            "BR",
+            "1000",
+            json!({"KGM": n("100")}),
+            &[("103", "384.58")],
+            "103",
+        ),
+        // 10 % × 1,000 + VAT 19 % × 1,100; the national prohibition is reported.
+        demo(
+            "DE national prohibition",
+            "DE",
+            "2402201000",
+            "ID",
+            "1000",
+            json!({"NAR": n("1000")}),
+            &[("103", "309.00")],
+            "103",
+        )
+        .prohibited(&["NPI"]),
+        // Historic (1994): levies and variable components, accession compensatory amounts.
+        demo(
+            "03 / 05 levy replaces the rate",
+            "NL",
+            "0201100000",
+            "IN",
+            "5000",
+            json!({"KGM": n("1000")}),
+            &[("103", "3015.00"), ("142", "1507.50")],
+            "142",
+        )
+        .on("1994-06-01"),
+        demo(
+            "07 / 09 + levy",
+            "NL",
+            "1701991000",
+            "IN",
+            "1000",
+            json!({"KGM": n("1000")}),
+            &[("103", "537.00"), ("142", "268.50")],
+            "142",
+        )
+        .on("1994-06-01"),
+        demo(
+            "11 / 13 + variable component",
+            "NL",
+            "1806321000",
+            "IN",
+            "1000",
+            json!({"KGM": n("200")}),
+            &[("103", "174.80"), ("142", "87.40")],
+            "142",
+        )
+        .on("1994-06-01"),
+        demo(
+            "31 / 33 accession compensatory amounts",
+            "NL",
+            "2204217900",
+            "PT",
+            "1000",
+            json!({"LTR": n("1000")}),
+            &[("142", "65.00")],
+            "142",
+        )
+        .on("1994-06-01"),
+    ]
+}
+
+#[tokio::test]
+async fn demo_tariff_duty_calculations() {
+    let s = TestServer::sqlite().await;
+    let base = format!("{}/api/v1/tariffs", s.url(Circle::Trader));
+    for c in demo_cases() {
+        let url = format!("{base}/{}/duty-calculations", c.tenant);
+        let r = call("POST", &url, None, Some(&c.body()), &[]).await;
+        assert_eq!(r.status, 200, "{}: {}", c.name, r.text);
+        let options = r.body["options"].as_array().unwrap();
+        let got: Vec<(String, String)> = options
+            .iter()
+            .map(|o| {
+                (
+                    o["measure_type_id"].as_str().unwrap().to_owned(),
+                    o["total"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let want: Vec<(String, String)> = c
+            .options
+            .iter()
+            .map(|(t, v)| ((*t).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(got, want, "{}: {}", c.name, r.text);
+        let cheapest = r.body["cheapest"].as_u64().unwrap() as usize;
+        assert_eq!(
+            options[cheapest]["measure_type_id"], c.cheapest,
+            "{}",
+            c.name
+        );
+        let mut prohibited: Vec<&str> = r.body["prohibitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["measure_type_id"].as_str().unwrap())
+            .collect();
+        prohibited.sort_unstable();
+        assert_eq!(prohibited, c.prohibitions, "{}: {}", c.name, r.text);
+        assert_eq!(r.body["currency"], "EUR");
+    }
+}
+
+#[tokio::test]
+async fn demo_tariff_errors_lines_and_commodities() {
+    for s in TestServer::all().await {
+        let trader = s.url(Circle::Trader);
+        let base = format!("{trader}/api/v1/tariffs");
+        let calc = |tenant: &str| format!("{base}/{tenant}/duty-calculations");
+        let body = |extra: Value| {
+            let mut b = json!({
+                "commodity_code": "7208390000",
+                "origin": "CN",
+                "date": "2026-03-02",
+                "customs_value": {"amount": "10000", "currency": "EUR"},
+                "quantities": {"KGM": "20000"},
+            });
+            for (k, v) in extra.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            b.to_string()
+        };
+        // Anti-dumping by company needs a declared additional code.
+        let r = call("POST", &calc("NL"), None, Some(&body(json!({}))), &[]).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+        assert_eq!(r.body["errors"][0]["pointer"], "/additional_codes");
+        assert!(r.text.contains("C999"), "{}", r.text);
+        // The lines of an option: the duty, stacked anti-dumping and countervailing, VAT.
+        let r = call(
+            "POST",
+            &calc("NL"),
+            None,
+            Some(&body(json!({"additional_codes": ["C001"]}))),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let lines: Vec<(&str, &str)> = r.body["options"][0]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["measure_type_id"].as_str().unwrap(),
+                    l["amount"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("103", "0.00"),
+                ("552", "1810.00"),
+                ("554", "460.00"),
+                ("VTS", "2576.70")
+            ]
+        );
+        assert_eq!(r.body["options"][0]["vat_base"], "12270.00");
+        assert_eq!(
+            r.body["options"][0]["lines"][1]["formula"],
+            "18.10% × 10,000.00 = 1,810.00"
+        );
+        // The entry price needs the unit price; Meursing figures need a known code.
+        let r = call(
+            "POST",
+            &calc("NL"),
+            None,
+            Some(&body(
+                json!({"commodity_code": "0709931000", "origin": "TR"}),
+            )),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.body["errors"][0]["pointer"], "/unit_price");
+        let r = call(
+            "POST",
+            &calc("NL"),
+            None,
+            Some(&body(
+                json!({"commodity_code": "1806321000", "origin": "US", "meursing_code": "7999"}),
+            )),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.body["errors"][0]["pointer"], "/meursing_code");
+        // A Meursing formula names the code and the figure.
+        let r = call(
+            "POST",
+            &calc("NL"),
+            None,
+            Some(&body(json!({"commodity_code": "1806321000", "origin": "US", "meursing_code": "7000", "customs_value": {"amount": "1000", "currency": "EUR"}, "quantities": {"KGM": "200"}}))),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let formula = r.body["options"][0]["lines"][0]["formula"]
+            .as_str()
+            .unwrap();
+        assert!(
+            formula.contains("+ AC [7000] 25.00 EUR/100 kg × 2.00 = 50.00"),
+            "{formula}"
+        );
+        assert!(
+            formula.contains("+ SD [7000]") && formula.contains("(not applied)"),
+            "{formula}"
+        );
+        assert_eq!(
+            r.body["options"][0]["lines"][0]["duty_expression"],
+            "8.30 % + AC MAX 18.70 % + SD"
+        );
+
+        // The commodity endpoint lists the national measures, as of a date.
+        let r = call(
+            "GET",
+            &format!("{base}/NL/commodities/2203000100?origin=US&as_of=2026-03-02"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let measures = r.body["measures"].as_array().unwrap();
+        let find = |ty: &str| measures.iter().find(|m| m["measure_type_id"] == ty);
+        let excise = find("EXB").expect("NL beer excise");
+        assert_eq!(excise["national"], true);
+        assert_eq!(excise["measure_type"], "Excise: beer");
+        assert_eq!(excise["duty_expression"], "46.44 EUR / hl");
+        assert_eq!(find("VTS").unwrap()["duty_expression"], "21.00 %");
+        assert_eq!(find("103").unwrap()["national"], false);
+        assert_eq!(find("109").unwrap()["duty_expression"], "l");
+        // As of 2025: the older excise.
+        let r = call(
+            "GET",
+            &format!("{base}/NL/commodities/2203000100?origin=US&as_of=2025-06-02"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        let old = r.body["measures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["measure_type_id"] == "EXB")
+            .cloned()
+            .unwrap();
+        assert_eq!(old["duty_expression"], "44.08 EUR / hl");
+        assert_eq!(old["valid_to"], "2025-12-31");
+        // DE has its own national layer: coffee excise, 19 % / 7 % VAT; NL has none of it.
+        let r = call(
+            "GET",
+            &format!("{base}/DE/commodities/0901210000?origin=BR&as_of=2026-03-02"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        let types: Vec<&str> = r.body["measures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["measure_type_id"].as_str().unwrap())
+            .collect();
+        assert!(
+            types.contains(&"EXK") && types.contains(&"VTR"),
+            "{types:?}"
+        );
+        let r = call(
+            "GET",
+            &format!("{base}/NL/commodities/0901210000?origin=BR&as_of=2026-03-02"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert!(!r.text.contains("\"EXK\""), "{}", r.text);
+        // The ladder, quotas, footnotes and anti-dumping codes on the commodity.
+        let r = call(
+            "GET",
+            &format!("{base}/NL/commodities/0709931000?origin=TR&as_of=2026-03-02"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        let ladder = r.body["measures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["measure_type_id"] == "103")
+            .cloned()
+            .unwrap();
+        assert_eq!(ladder["conditions"].as_array().unwrap().len(), 6);
+        assert_eq!(ladder["conditions"][3]["threshold"], "49.4 EUR/DTN");
+        assert_eq!(ladder["footnotes"][0], "TN701");
+        let r = call(
+            "GET",
+            &format!("{base}/NL/commodities/7208390000?origin=CN&as_of=2026-03-02"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        let mut codes: Vec<&str> = r.body["measures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["measure_type_id"] == "552")
+            .map(|m| m["additional_code"].as_str().unwrap())
+            .collect();
+        codes.sort_unstable();
+        assert_eq!(codes, ["C001", "C002", "C999"]);
+        // The demo's import history: one import per layer.
+        let imports = s
+            .state
+            .store
+            .tariff_imports(&portorium_store::TariffLayer::Common)
+            .await
+            .unwrap();
+        assert_eq!(imports.len(), 1);
+        assert_eq!(imports[0].source, "demo/tariff/common.xml");
+    }
+}

@@ -9,6 +9,7 @@ pub mod error;
 pub mod middleware;
 pub mod openapi;
 pub mod portal;
+pub mod portal_measures;
 pub mod portal_quotas;
 pub mod portal_tariff;
 pub mod routes;

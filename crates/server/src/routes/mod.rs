@@ -236,6 +236,7 @@ pub fn administration() -> Table {
         .with(tariff_admin::admin_routes)
         .with(national_measures::admin_routes)
         .with(crate::portal_measures::pages)
+        .with(crate::portal_measures::pages)
         .with(crate::portal_tariff::pages)
         .with(quotas::admin_routes)
         .with(crate::portal_quotas::pages)

@@ -1,0 +1,759 @@
+//! The national measure editor of the administration portal: an administration's drafts and
+//! the national measures in force, a form to draft a measure (type, code, area, exclusions,
+//! validity, components, footnotes, legal base) with the validation errors next to the
+//! fields, and a draft page where the drafter submits or withdraws it and a second officer
+//! approves or rejects it.
+//!
+//! Every form posts with the session's CSRF token (checked by the authentication middleware)
+//! and is audited like any unsafe request. The pages call the same functions as the JSON API
+//! (`routes::national_measures`), so the rules, the four-eyes check and the errors are the
+//! same. An anonymous visitor is sent to the login page.
+
+use crate::error::{ApiError, ErrorCode};
+use crate::portal::{render, see_other, Layout};
+use crate::routes::national_measures::{self as api, NationalMeasureView};
+use crate::routes::{handler, Access, Table};
+use crate::state::{AppState, Caller, MaybeCaller};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter};
+use chrono::NaiveDate;
+use portorium_kernel::{Circle, TenantCode};
+use portorium_store::{DraftStatus, MeasureDraftRow, Page};
+use portorium_tariff::duty::{describe, MeasureComponent};
+use portorium_tariff::national::{DraftValidity, NationalMeasureDraft, Operation};
+use portorium_trust::Action;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// Component rows the form offers.
+const COMPONENT_ROWS: usize = 3;
+
+/// The editor's pages (administration gateway only).
+pub fn pages(t: Table) -> Table {
+    use Access::Public;
+    let c = t.circle;
+    t.page(
+        "GET",
+        "/tariff/{tenant}/measure-drafts",
+        Public,
+        handler!(GET, move |st: State<AppState>,
+                            mc: MaybeCaller,
+                            p: Path<String>,
+                            q: RawQuery| list(
+            c, st, mc, p, q
+        )),
+    )
+    .page(
+        "POST",
+        "/tariff/{tenant}/measure-drafts",
+        Public,
+        handler!(POST, move |st: State<AppState>,
+                             mc: MaybeCaller,
+                             p: Path<String>,
+                             b: Bytes| create(
+            c, st, mc, p, b
+        )),
+    )
+    .page(
+        "GET",
+        "/tariff/{tenant}/measure-drafts/new",
+        Public,
+        handler!(GET, move |st: State<AppState>,
+                            mc: MaybeCaller,
+                            p: Path<String>| new_form(
+            c, st, mc, p
+        )),
+    )
+    .page(
+        "GET",
+        "/tariff/{tenant}/measure-drafts/{id}",
+        Public,
+        handler!(GET, move |st: State<AppState>,
+                            mc: MaybeCaller,
+                            p: Path<(String, String)>,
+                            q: RawQuery| show(
+            c, st, mc, p, q
+        )),
+    )
+    .page(
+        "POST",
+        "/tariff/{tenant}/measure-drafts/{id}/{step}",
+        Public,
+        handler!(POST, move |st: State<AppState>,
+                             mc: MaybeCaller,
+                             p: Path<(String, String, String)>,
+                             b: Bytes| step(
+            c, st, mc, p, b
+        )),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn redirect(to: String) -> Response {
+    let mut resp = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&to) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    layout: Layout,
+    heading: String,
+    text: String,
+}
+
+fn error_page(circle: Circle, caller: &Caller, e: &ApiError) -> Response {
+    let page = MessagePage {
+        layout: Layout::for_caller(circle, "tariff", caller),
+        heading: e.code.title().to_owned(),
+        text: e.detail.clone(),
+    };
+    render(&page, e.code.status(), true)
+}
+
+fn pairs(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .unwrap_or("")
+}
+
+fn opt(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+fn list_of(s: &str) -> Vec<String> {
+    s.split([',', ' '])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| x.to_ascii_uppercase())
+        .collect()
+}
+
+fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The form
+
+/// One component row as typed.
+#[derive(Default, Clone)]
+struct ComponentRow {
+    expression: String,
+    amount: String,
+    monetary_unit: String,
+    measurement_unit: String,
+    qualifier: String,
+}
+
+/// The form as typed (re-shown with the errors).
+#[derive(Clone)]
+struct DraftForm {
+    operation: String,
+    measure_sid: String,
+    measure_type: String,
+    goods_code: String,
+    geographical_area: String,
+    excluded_areas: String,
+    additional_code: String,
+    order_number: String,
+    start: String,
+    end: String,
+    components: Vec<ComponentRow>,
+    footnotes: String,
+    regulation: String,
+    legal_base: String,
+}
+
+impl Default for DraftForm {
+    fn default() -> Self {
+        Self {
+            operation: "create".into(),
+            measure_sid: String::new(),
+            measure_type: String::new(),
+            goods_code: String::new(),
+            geographical_area: "1011".into(),
+            excluded_areas: String::new(),
+            additional_code: String::new(),
+            order_number: String::new(),
+            start: String::new(),
+            end: String::new(),
+            components: vec![ComponentRow::default(); COMPONENT_ROWS],
+            footnotes: String::new(),
+            regulation: String::new(),
+            legal_base: String::new(),
+        }
+    }
+}
+
+type FieldErrors = Vec<(String, String)>;
+
+impl DraftForm {
+    fn parse(body: &[u8]) -> Self {
+        let p = pairs(body);
+        let f = |n: &str| field(&p, n).to_owned();
+        Self {
+            operation: f("operation"),
+            measure_sid: f("measure_sid"),
+            measure_type: f("measure_type").to_ascii_uppercase(),
+            goods_code: f("goods_code"),
+            geographical_area: f("geographical_area").to_ascii_uppercase(),
+            excluded_areas: f("excluded_areas"),
+            additional_code: f("additional_code").to_ascii_uppercase(),
+            order_number: f("order_number"),
+            start: f("start"),
+            end: f("end"),
+            components: (0..COMPONENT_ROWS)
+                .map(|i| ComponentRow {
+                    expression: f(&format!("c{i}_expression")),
+                    amount: f(&format!("c{i}_amount")),
+                    monetary_unit: f(&format!("c{i}_monetary_unit")).to_ascii_uppercase(),
+                    measurement_unit: f(&format!("c{i}_measurement_unit")).to_ascii_uppercase(),
+                    qualifier: f(&format!("c{i}_qualifier")).to_ascii_uppercase(),
+                })
+                .collect(),
+            footnotes: f("footnotes"),
+            regulation: f("regulation").to_ascii_uppercase(),
+            legal_base: f("legal_base"),
+        }
+    }
+
+    /// The draft, or the errors of fields that are not even well-typed.
+    fn draft(&self) -> Result<NationalMeasureDraft, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let operation = Operation::parse(&self.operation).unwrap_or_else(|| {
+            errors.push(("/operation".into(), "choose what the draft does".into()));
+            Operation::Create
+        });
+        let date = |s: &str, pointer: &str, errors: &mut FieldErrors| -> Option<NaiveDate> {
+            if s.is_empty() {
+                return None;
+            }
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| errors.push((pointer.into(), "must be a date, YYYY-MM-DD".into())))
+                .ok()
+        };
+        let start = date(&self.start, "/validity/start", &mut errors);
+        let end = date(&self.end, "/validity/end", &mut errors);
+        let measure_sid = if self.measure_sid.is_empty() {
+            None
+        } else {
+            self.measure_sid
+                .parse::<u64>()
+                .map_err(|_| errors.push(("/measure_sid".into(), "must be a measure SID".into())))
+                .ok()
+        };
+        let mut components = Vec::new();
+        for (i, c) in self.components.iter().enumerate() {
+            if c.expression.is_empty()
+                && c.amount.is_empty()
+                && c.monetary_unit.is_empty()
+                && c.measurement_unit.is_empty()
+            {
+                continue;
+            }
+            let amount = if c.amount.is_empty() {
+                None
+            } else {
+                Decimal::from_str(&c.amount.replace(',', "."))
+                    .map_err(|_| {
+                        errors.push((
+                            format!("/components/{}/amount", components.len()),
+                            format!("row {}: the amount must be a number", i + 1),
+                        ))
+                    })
+                    .ok()
+            };
+            components.push(MeasureComponent {
+                duty_expression_id: c.expression.clone(),
+                amount,
+                monetary_unit: opt(&c.monetary_unit),
+                measurement_unit: opt(&c.measurement_unit),
+                qualifier: opt(&c.qualifier),
+            });
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let takes_content = matches!(operation, Operation::Create | Operation::Modify);
+        Ok(NationalMeasureDraft {
+            operation,
+            measure_sid,
+            measure_type: opt(&self.measure_type).filter(|_| takes_content),
+            goods_code: opt(&self.goods_code).filter(|_| takes_content),
+            geographical_area: opt(&self.geographical_area).filter(|_| takes_content),
+            excluded_areas: if takes_content {
+                list_of(&self.excluded_areas)
+            } else {
+                Vec::new()
+            },
+            additional_code: opt(&self.additional_code).filter(|_| takes_content),
+            order_number: opt(&self.order_number).filter(|_| takes_content),
+            validity: DraftValidity {
+                start: start.filter(|_| takes_content),
+                end: end.filter(|_| operation != Operation::Delete),
+            },
+            components: if takes_content {
+                components
+            } else {
+                Vec::new()
+            },
+            conditions: Vec::new(),
+            footnotes: if takes_content {
+                list_of(&self.footnotes)
+            } else {
+                Vec::new()
+            },
+            regulation: opt(&self.regulation).filter(|_| takes_content),
+            legal_base: opt(&self.legal_base).filter(|_| takes_content),
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tariff/measure_form.html")]
+struct FormPage {
+    layout: Layout,
+    tenant: String,
+    form: DraftForm,
+    errors: FieldErrors,
+    csrf: String,
+}
+
+impl FormPage {
+    /// The messages for a field: its pointer and everything under it.
+    fn err(&self, pointer: &str) -> Option<String> {
+        let nested = format!("{pointer}/");
+        let msgs: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|(p, _)| p == pointer || p.starts_with(&nested))
+            .map(|(_, m)| m.as_str())
+            .collect();
+        (!msgs.is_empty()).then(|| msgs.join(" "))
+    }
+
+    /// The messages of a component row's field.
+    fn cerr(&self, row: &usize, name: &str) -> Option<String> {
+        self.err(&format!("/components/{row}/{name}"))
+    }
+
+    /// Errors not shown next to a field of the form.
+    fn other_errors(&self) -> Vec<&str> {
+        const SHOWN: [&str; 14] = [
+            "/operation",
+            "/measure_sid",
+            "/measure_type",
+            "/goods_code",
+            "/geographical_area",
+            "/excluded_areas",
+            "/additional_code",
+            "/order_number",
+            "/validity/start",
+            "/validity/end",
+            "/components",
+            "/footnotes",
+            "/regulation",
+            "/legal_base",
+        ];
+        self.errors
+            .iter()
+            .filter(|(p, _)| {
+                !SHOWN
+                    .iter()
+                    .any(|s| p == s || p.starts_with(&format!("{s}/")))
+            })
+            .map(|(_, m)| m.as_str())
+            .collect()
+    }
+}
+
+/// The caller, or the redirect to the login page (boxed: a response is large).
+fn caller_or_login(caller: Option<Caller>) -> Result<Caller, Box<Response>> {
+    caller.ok_or_else(|| Box::new(see_other("/login")))
+}
+
+fn tenant_of(
+    circle: Circle,
+    state: &AppState,
+    caller: &Caller,
+    tenant: &str,
+    action: Action,
+) -> Result<TenantCode, Box<Response>> {
+    api::authorize(state, caller, tenant, "*", action)
+        .map_err(|e| Box::new(error_page(circle, caller, &e)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+
+struct DraftLine {
+    id: String,
+    operation: String,
+    summary: String,
+    status: String,
+    drafted_by: String,
+    drafted_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "tariff/measure_drafts.html")]
+struct ListPage {
+    layout: Layout,
+    tenant: String,
+    status: String,
+    statuses: Vec<&'static str>,
+    drafts: Vec<DraftLine>,
+    measures: Vec<NationalMeasureView>,
+    as_of: NaiveDate,
+    can_draft: bool,
+}
+
+fn summary(row: &MeasureDraftRow) -> String {
+    let p = &row.payload;
+    let s = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    match row.operation.as_str() {
+        "create" | "modify" => {
+            let target = row
+                .target_sid
+                .map(|t| format!(" (measure {t})"))
+                .unwrap_or_default();
+            format!(
+                "{} on {} for {} from {}{target}",
+                s("measure_type"),
+                s("goods_code"),
+                p.get("geographical_area")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("1011"),
+                p.pointer("/validity/start")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?")
+            )
+        }
+        "end" => format!(
+            "measure {} ends on {}",
+            row.target_sid.unwrap_or_default(),
+            p.pointer("/validity/end")
+                .and_then(|v| v.as_str())
+                .unwrap_or("?")
+        ),
+        _ => format!("measure {}", row.target_sid.unwrap_or_default()),
+    }
+}
+
+async fn list(
+    circle: Circle,
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path(tenant): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let caller = match caller_or_login(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let tenant = match tenant_of(circle, &state, &caller, &tenant, Action::TariffRead) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    let q = pairs(q.unwrap_or_default().as_bytes());
+    let status_text = field(&q, "status").to_owned();
+    let status = DraftStatus::parse(&status_text);
+    let as_of = state.clock().now().date_naive();
+    let scoped = state.store.scoped(caller.scope());
+    let result = async {
+        let (rows, _) = scoped
+            .measure_drafts(status, &Page::first(Page::MAX))
+            .await?;
+        let measures = api::national_measures(&state, &tenant, as_of).await?;
+        Ok::<_, ApiError>((rows, measures))
+    }
+    .await;
+    let (rows, measures) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(circle, &caller, &e),
+    };
+    let page = ListPage {
+        layout: Layout::for_caller(circle, "tariff", &caller),
+        tenant: tenant.to_string(),
+        status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        statuses: DraftStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        drafts: rows
+            .iter()
+            .rev()
+            .map(|r| DraftLine {
+                id: r.id.clone(),
+                operation: r.operation.clone(),
+                summary: summary(r),
+                status: r.status.clone(),
+                drafted_by: r.drafted_by.clone(),
+                drafted_at: fmt_time(&r.drafted_at),
+            })
+            .collect(),
+        measures,
+        as_of,
+        can_draft: api::permits(&state, &caller, &tenant, Action::MeasureDraft),
+    };
+    render(&page, StatusCode::OK, true)
+}
+
+fn form_page(
+    circle: Circle,
+    caller: &Caller,
+    tenant: &TenantCode,
+    form: DraftForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Response {
+    let page = FormPage {
+        layout: Layout::for_caller(circle, "tariff", caller),
+        tenant: tenant.to_string(),
+        form,
+        errors,
+        csrf: caller.csrf.clone().unwrap_or_default(),
+    };
+    render(&page, status, true)
+}
+
+async fn new_form(
+    circle: Circle,
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path(tenant): Path<String>,
+) -> Response {
+    let caller = match caller_or_login(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    match tenant_of(circle, &state, &caller, &tenant, Action::MeasureDraft) {
+        Ok(t) => form_page(
+            circle,
+            &caller,
+            &t,
+            DraftForm::default(),
+            Vec::new(),
+            StatusCode::OK,
+        ),
+        Err(r) => *r,
+    }
+}
+
+async fn create(
+    circle: Circle,
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path(tenant): Path<String>,
+    body: Bytes,
+) -> Response {
+    let caller = match caller_or_login(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let tenant = match tenant_of(circle, &state, &caller, &tenant, Action::MeasureDraft) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    let mut form = DraftForm::parse(&body);
+    while form.components.len() < COMPONENT_ROWS {
+        form.components.push(ComponentRow::default());
+    }
+    let draft = match form.draft() {
+        Ok(d) => d,
+        Err(errors) => {
+            return form_page(
+                circle,
+                &caller,
+                &tenant,
+                form,
+                errors,
+                StatusCode::BAD_REQUEST,
+            )
+        }
+    };
+    match api::create(&state, &caller, tenant.as_str(), &draft).await {
+        Ok(row) => redirect(format!("/tariff/{tenant}/measure-drafts/{}", row.id)),
+        Err(e) if !e.errors.is_empty() => {
+            let errors = e
+                .errors
+                .iter()
+                .map(|f| (f.pointer.clone(), f.detail.clone()))
+                .collect();
+            form_page(circle, &caller, &tenant, form, errors, e.code.status())
+        }
+        Err(e) => error_page(circle, &caller, &e),
+    }
+}
+
+struct Row {
+    label: &'static str,
+    value: String,
+}
+
+#[derive(Template)]
+#[template(path = "tariff/measure_draft.html")]
+struct DraftPage {
+    layout: Layout,
+    tenant: String,
+    draft: MeasureDraftRow,
+    rows: Vec<Row>,
+    notice: Option<String>,
+    error: Option<ApiError>,
+    csrf: String,
+    can_submit: bool,
+    can_withdraw: bool,
+    can_decide: bool,
+}
+
+fn detail_rows(row: &MeasureDraftRow) -> Vec<Row> {
+    let draft: Option<NationalMeasureDraft> = serde_json::from_value(row.payload.clone()).ok();
+    let mut out = vec![Row {
+        label: "Operation",
+        value: row.operation.clone(),
+    }];
+    let Some(d) = draft else {
+        return out;
+    };
+    let mut push = |label: &'static str, value: Option<String>| {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            out.push(Row { label, value });
+        }
+    };
+    push("Measure", d.measure_sid.map(|s| s.to_string()));
+    push("Measure type", d.measure_type.clone());
+    push("Goods code", d.goods_code.clone());
+    push(
+        "Geographical area",
+        d.geographical_area
+            .clone()
+            .or_else(|| d.measure_type.as_ref().map(|_| "1011".to_owned())),
+    );
+    push("Excluded areas", Some(d.excluded_areas.join(", ")));
+    push("Additional code", d.additional_code.clone());
+    push("Order number", d.order_number.clone());
+    push("Valid from", d.validity.start.map(|s| s.to_string()));
+    push("Valid to", d.validity.end.map(|s| s.to_string()));
+    push("Duty", Some(describe(&d.components)));
+    push("Footnotes", Some(d.footnotes.join(", ")));
+    push("Regulation", d.regulation.clone());
+    push("Legal base", d.legal_base.clone());
+    out
+}
+
+async fn draft_page(
+    circle: Circle,
+    state: &AppState,
+    caller: &Caller,
+    tenant: &TenantCode,
+    id: &str,
+    notice: Option<String>,
+    error: Option<ApiError>,
+) -> Response {
+    let row = match state.store.scoped(caller.scope()).measure_draft(id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(circle, caller, &e.into()),
+    };
+    let drafter = row.drafted_by == caller.principal.id.to_string();
+    let status = row.status();
+    let page = DraftPage {
+        layout: Layout::for_caller(circle, "tariff", caller),
+        tenant: tenant.to_string(),
+        rows: detail_rows(&row),
+        can_submit: drafter && status == Some(DraftStatus::Draft),
+        can_withdraw: drafter
+            && matches!(status, Some(DraftStatus::Draft | DraftStatus::Submitted)),
+        can_decide: !drafter
+            && status == Some(DraftStatus::Submitted)
+            && api::permits(state, caller, tenant, Action::MeasureApprove),
+        draft: row,
+        notice,
+        csrf: caller.csrf.clone().unwrap_or_default(),
+        error: error.clone(),
+    };
+    let code = error.map(|e| e.code.status()).unwrap_or(StatusCode::OK);
+    render(&page, code, true)
+}
+
+async fn show(
+    circle: Circle,
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((tenant, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let caller = match caller_or_login(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let tenant = match tenant_of(circle, &state, &caller, &tenant, Action::TariffRead) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    let q = pairs(q.unwrap_or_default().as_bytes());
+    let notice = match field(&q, "done") {
+        "submitted" => Some("The draft is submitted for approval by a second officer.".to_owned()),
+        "approved" => Some(
+            "Approved: the measure is in the national tariff from its validity start.".to_owned(),
+        ),
+        "rejected" => Some("The draft is rejected.".to_owned()),
+        "withdrawn" => Some("The draft is withdrawn.".to_owned()),
+        _ => None,
+    };
+    draft_page(circle, &state, &caller, &tenant, &id, notice, None).await
+}
+
+async fn step(
+    circle: Circle,
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((tenant, id, step)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let caller = match caller_or_login(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let tenant = match tenant_of(circle, &state, &caller, &tenant, Action::TariffRead) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    let p = pairs(&body);
+    let version = field(&p, "version").parse::<i64>().ok();
+    let reason = opt(field(&p, "reason"));
+    let t = tenant.as_str();
+    let result = match step.as_str() {
+        "submit" => api::submit(&state, &caller, t, &id, version).await,
+        "approve" => api::approve(&state, &caller, t, &id, version).await,
+        "reject" => api::reject(&state, &caller, t, &id, version, reason.as_deref()).await,
+        "withdraw" => api::withdraw(&state, &caller, t, &id, version, reason.as_deref()).await,
+        _ => Err(ApiError::new(
+            ErrorCode::RouteNotFound,
+            format!("no step {:?}", step.chars().take(20).collect::<String>()),
+        )),
+    };
+    match result {
+        Ok(row) => redirect(format!(
+            "/tariff/{tenant}/measure-drafts/{}?done={}",
+            row.id, row.status
+        )),
+        Err(e) => draft_page(circle, &state, &caller, &tenant, &id, None, Some(e)).await,
+    }
+}

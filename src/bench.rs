@@ -30,6 +30,23 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 32)]
         connections: usize,
     },
+    /// Tariff search: index build time over the full CN 2026, then latency of the 3,096 real
+    /// queries of the reference set (p50/p99/max) and how many find nothing.
+    Search {
+        /// The reference data directory (holding `tariff/cn2026` and `tariff/search_queries.csv`).
+        #[arg(
+            long,
+            env = "PORTORIUM_REFERENCE",
+            default_value = "../shared/reference"
+        )]
+        reference: std::path::PathBuf,
+        /// Timed rounds over the query set (after one warm-up round).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Hits asked per query.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
 }
 
 pub async fn run(cmd: BenchCmd) -> Result<()> {
@@ -39,6 +56,15 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
             seconds,
             connections,
         } => http(seconds, connections).await,
+        BenchCmd::Search {
+            reference,
+            rounds,
+            limit,
+        } => {
+            tokio::task::spawn_blocking(move || crate::bench_search::run(&reference, rounds, limit))
+                .await
+                .context("search benchmark task")?
+        }
     }
 }
 

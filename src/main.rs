@@ -2,6 +2,7 @@
 //! a data directory (they may run while the server is serving).
 
 mod bench;
+mod bench_search;
 mod config;
 mod tariff_cmd;
 

@@ -3,6 +3,7 @@
 use crate::api::Paged;
 use crate::error::{ErrorCode, FieldError, Problem};
 use crate::routes::{national_measures, ops, quotas, shared, tariff, tariff_admin, tariff_browse};
+use crate::routes::tariff_search;
 use portorium_audit::{AuditEntry, Outcome};
 use portorium_store::{
     AgencyRow, MessageRow, OfficeRow, PrincipalRow, ProofBundle, TenantRow, TokenRow, TraderRow,
@@ -56,6 +57,7 @@ pub struct OperationsApi;
         tariff::commodity, tariff::duty_calculation_route,
         tariff_browse::sections_route, tariff_browse::chapter_route, tariff_browse::heading_route, tariff_browse::line_route,
         tariff_browse::areas_route, tariff_browse::area_route,
+        tariff_search::search_route,
         tariff_admin::list_imports, tariff_admin::create_import, tariff_admin::get_import, tariff_admin::rollback_import,
         tariff_admin::list_exchange_rates, tariff_admin::set_exchange_rate,
         national_measures::list_national_measures, national_measures::list_drafts, national_measures::create_draft, national_measures::get_draft, national_measures::amend_draft,
@@ -65,6 +67,7 @@ pub struct OperationsApi;
     components(schemas(Problem, FieldError, ErrorCode, shared::Me, OfficeRow, TraderRow, MessageRow, AuditEntry, Outcome,
         tariff::CommodityView, tariff::CommodityLine, tariff::MeasureView, tariff::ConditionView, tariff::Money, tariff::DutyCalculationRequest, tariff::DutyCalculationView, tariff::DutyOptionView, tariff::DutyLineView, tariff::ProhibitionView,
         tariff_browse::SectionsView, tariff_browse::SectionView, tariff_browse::ChapterSummary, tariff_browse::LineView, tariff_browse::TreeNode, tariff_browse::AreasView, tariff_browse::AreaView,
+        tariff_search::SearchResults, tariff_search::SearchResult, tariff_search::SearchLinks,
         national_measures::NationalMeasuresView, national_measures::NationalMeasureView, national_measures::NationalConditionView, national_measures::MeasureDraftBody, national_measures::ValidityBody, national_measures::ComponentBody, national_measures::ConditionBody, national_measures::StepBody, portorium_store::MeasureDraftRow, Paged<portorium_store::MeasureDraftRow>,
         portorium_store::TariffImportRow, portorium_store::ExchangeRateRow, tariff_admin::ExchangeRatesView, tariff_admin::RateView, tariff_admin::RateSource, tariff_admin::SetRate,
         quotas::QuotaListView, quotas::QuotaSummary, quotas::QuotaView, quotas::QuotaOriginView, quotas::QuotaPeriodView, quotas::QuotaDefinitionView, quotas::AllocationRequestBody, quotas::AllocationView, quotas::ReturnBody, quotas::SurveillanceBody, quotas::SurveillanceView,
@@ -82,11 +85,13 @@ pub struct AdministrationApi;
         tariff::public_commodity, tariff::public_duty_calculation,
         tariff_browse::public_sections, tariff_browse::public_chapter, tariff_browse::public_heading, tariff_browse::public_line,
         tariff_browse::public_areas, tariff_browse::public_area,
+        tariff_search::public_search,
         quotas::public_list, quotas::public_get,
     ),
     components(schemas(Problem, FieldError, ErrorCode, shared::Me, shared::PublicAdministration, TraderRow, MessageRow,
         tariff::CommodityView, tariff::CommodityLine, tariff::MeasureView, tariff::ConditionView, tariff::Money, tariff::DutyCalculationRequest, tariff::DutyCalculationView, tariff::DutyOptionView, tariff::DutyLineView, tariff::ProhibitionView,
         tariff_browse::SectionsView, tariff_browse::SectionView, tariff_browse::ChapterSummary, tariff_browse::LineView, tariff_browse::TreeNode, tariff_browse::AreasView, tariff_browse::AreaView,
+        tariff_search::SearchResults, tariff_search::SearchResult, tariff_search::SearchLinks,
         quotas::QuotaListView, quotas::QuotaSummary, quotas::QuotaView, quotas::QuotaOriginView, quotas::QuotaPeriodView, quotas::QuotaDefinitionView)),
     modifiers(&BearerAuth)
 )]

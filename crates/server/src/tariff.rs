@@ -5,6 +5,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use portorium_kernel::{CurrencyCode, TenantCode};
 use portorium_store::{Store, TariffImportRow, TariffLayer};
 use portorium_tariff::layer::{build, LayerData, RecordRef};
+use portorium_tariff_search::SearchIndex;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::RwLock;
@@ -20,6 +21,8 @@ pub struct Built {
     /// The administration's national currency.
     pub currency: CurrencyCode,
     pub data: LayerData,
+    /// Full-text and code search over `data.nomenclature`, built with it.
+    pub search: SearchIndex,
 }
 
 /// Built tariffs by administration.
@@ -49,12 +52,16 @@ impl TariffCache {
         }
         let mut records = store.tariff_records(&TariffLayer::Common, None).await?;
         records.extend(store.tariff_records(&national, None).await?);
-        let data = tokio::task::spawn_blocking(move || {
-            build(records.iter().map(|r| RecordRef {
+        let (data, search) = tokio::task::spawn_blocking(move || {
+            let data = build(records.iter().map(|r| RecordRef {
                 kind: &r.kind,
                 key: &r.key,
                 payload: &r.payload,
             }))
+            .map_err(|e| e.to_string())?;
+            let search =
+                SearchIndex::build(&data.nomenclature).map_err(|e| format!("search index: {e}"))?;
+            Ok::<_, String>((data, search))
         })
         .await
         .map_err(|e| internal(&format!("tariff build task: {e}")))?
@@ -64,6 +71,7 @@ impl TariffCache {
             tenant: tenant.clone(),
             currency: row.currency,
             data,
+            search,
         });
         self.map
             .write()

@@ -4231,3 +4231,163 @@ async fn demo_tariff_errors_lines_and_commodities() {
         assert_eq!(imports[0].source, "demo/tariff/common.xml");
     }
 }
+
+// ---- tariff search ----
+
+/// A small nomenclature (HS 2022 lines) as the national layer of a new administration SE.
+async fn seed_search_tariff(s: &TestServer) {
+    use portorium_store::{NewTariffRecord, RecordChange, TariffLayer};
+    let csv = "section,hscode,description,parent,level\n\
+        I,01,Animals; live,TOTAL,2\n\
+        I,0101,\"Horses, asses, mules and hinnies; live\",01,4\n\
+        I,010121,\"Horses; live, pure-bred breeding animals\",0101,6\n\
+        I,010129,\"Horses; live, other than pure-bred breeding animals\",0101,6\n\
+        I,0103,Swine; live,01,4\n\
+        I,010310,\"Swine; live, pure-bred breeding animals\",0103,6\n\
+        XVI,85,Electrical machinery and equipment and parts thereof,TOTAL,2\n\
+        XVI,8517,\"Telephone sets, including smartphones and other telephones for cellular networks or for other wireless networks\",85,4\n\
+        XVI,851713,Smartphones,8517,6\n\
+        XVI,851714,Other telephones for cellular networks or for other wireless networks,8517,6\n\
+        XVI,8528,\"Monitors and projectors; reception apparatus for television\",85,4\n\
+        XVI,852872,\"Reception apparatus for television; colour\",8528,6\n";
+    let items = portorium_tariff::nomenclature::parse_hs2022(csv, None).unwrap();
+    let changes: Vec<RecordChange> = portorium_tariff::layer::changes_from_nomenclature(&items)
+        .into_iter()
+        .map(|c| {
+            RecordChange::Upsert(NewTariffRecord {
+                kind: c.kind,
+                key: c.key,
+                valid_from: c.valid_from,
+                valid_to: c.valid_to,
+                payload: c.payload,
+            })
+        })
+        .collect();
+    let se: portorium_kernel::TenantCode = "SE".parse().unwrap();
+    s.state
+        .store
+        .create_tenant(&se, "Tullverket", &"SEK".parse().unwrap())
+        .await
+        .unwrap();
+    s.state
+        .store
+        .tariff_import(&TariffLayer::Tenant(se), "test", "hs2022", &changes, &|_| {})
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn tariff_search_by_words_and_codes_with_links() {
+    for s in TestServer::all().await {
+        seed_search_tariff(&s).await;
+        let trader = s.url(Circle::Trader);
+        let search = |q: &str| format!("{trader}/api/v1/tariffs/SE/search?{q}");
+        let codes = |body: &Value| -> Vec<String> {
+            body["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["code"].as_str().unwrap().to_owned())
+                .collect()
+        };
+
+        // Words, stemmed: anonymous on the trader gateway.
+        let r = call("GET", &search("q=horse"), None, None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["tenant"], "SE");
+        assert_eq!(r.body["q"], "horse");
+        let first = &r.body["results"][0];
+        assert_eq!(first["code"], "0101000000", "{}", r.text);
+        assert_eq!(first["suffix"], "80");
+        assert_eq!(first["matched_by"], "text");
+        assert_eq!(first["declarable"], false);
+        assert!(first["score"].as_f64().unwrap() > 0.0);
+        assert_eq!(
+            first["links"],
+            json!({
+                "api": "/api/v1/tariffs/SE/commodities/0101000000",
+                "page": "/tariff/SE/commodities/0101000000",
+            })
+        );
+        // The link leads to the commodity.
+        let r = call(
+            "GET",
+            &format!("{trader}{}", first["links"]["api"].as_str().unwrap()),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["commodity"]["code"], "0101000000");
+
+        // Synonyms, and a code prefix (spaces and dots allowed), line itself first.
+        let r = call("GET", &search("q=tv"), None, None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(codes(&r.body).iter().all(|c| c.starts_with("8528")), "{}", r.text);
+        assert!(!codes(&r.body).is_empty());
+        let r = call("GET", &search("q=mobile%20phone&limit=2"), None, None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(codes(&r.body).len(), 2);
+        assert!(codes(&r.body).contains(&"8517130000".to_owned()), "{}", r.text);
+        let r = call("GET", &search("q=0101"), None, None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(codes(&r.body), ["0101000000", "0101210000", "0101290000"]);
+        assert!(r.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["matched_by"] == "code"));
+        let r = call("GET", &search("q=8517.13&as_of=2026-03-01"), None, None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(codes(&r.body), ["8517130000"]);
+        assert_eq!(r.body["as_of"], "2026-03-01");
+        assert_eq!(r.body["results"][0]["declarable"], true);
+        // Hostile text is plain words; unknown words find nothing.
+        for q in ["title%3Ahorse%20AND%20(", "%22%5B%5D*~%5E", "zzzz"] {
+            let r = call("GET", &search(&format!("q={q}")), None, None, &[]).await;
+            assert_eq!(r.status, 200, "{q}: {}", r.text);
+        }
+        let r = call("GET", &search("q=zzzz"), None, None, &[]).await;
+        assert!(codes(&r.body).is_empty());
+
+        // Bad parameters: a problem naming the parameter.
+        for (q, pointer) in [
+            ("", "query:q"),
+            ("q=", "query:q"),
+            ("q=%20%20", "query:q"),
+            ("q=horse&limit=0", "query:limit"),
+            ("q=horse&limit=101", "query:limit"),
+            ("q=horse&limit=many", "query:limit"),
+            ("q=horse&as_of=2026-13-01", "query:as_of"),
+            ("q=horse&colour=red", "query:colour"),
+        ] {
+            let r = call("GET", &search(q), None, None, &[]).await;
+            assert_eq!(r.status, 400, "{q}: {}", r.text);
+            assert_eq!(r.headers["content-type"], "application/problem+json");
+            assert_eq!(r.body["code"], "invalid_query", "{q}: {}", r.text);
+            assert_eq!(r.body["errors"][0]["pointer"], pointer, "{q}: {}", r.text);
+        }
+        let r = call(
+            "GET",
+            &format!("{trader}/api/v1/tariffs/FR/search?q=horse"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 404, "{}", r.text);
+
+        // The administration gateway: authenticated.
+        let admin = format!(
+            "{}/api/v1/tariffs/SE/search?q=swine",
+            s.url(Circle::Administration)
+        );
+        let r = call("GET", &admin, None, None, &[]).await;
+        assert_eq!(r.status, 401, "{}", r.text);
+        let officer = s.token("officer:NL/jdevries");
+        let r = call("GET", &admin, Some(&officer), None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(codes(&r.body)[0], "0103000000", "{}", r.text);
+    }
+}

@@ -509,6 +509,15 @@ proptest! {
     }
 }
 
+#[test]
+fn an_empty_nomenclature_answers_nothing() {
+    let index = SearchIndex::build(&Nomenclature::default()).unwrap();
+    assert!(index.is_empty());
+    for text in ["horse", "0101", "8471 laptop"] {
+        assert!(search_on(&index, text, today(), 10).is_empty(), "{text}");
+    }
+}
+
 // ------------------------------------------------------------------ synonyms file
 
 #[test]

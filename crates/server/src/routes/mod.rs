@@ -9,6 +9,7 @@ pub mod shared;
 pub mod tariff;
 pub mod tariff_admin;
 pub mod tariff_browse;
+pub mod tariff_search;
 
 use crate::state::AppState;
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -233,6 +234,7 @@ pub fn administration() -> Table {
     use shared::*;
     Table::new(Circle::Administration)
         .with(tariff_browse::admin_routes)
+        .with(tariff_search::admin_routes)
         .with(tariff_admin::admin_routes)
         .with(national_measures::admin_routes)
         .with(crate::portal_measures::pages)
@@ -303,6 +305,7 @@ pub fn trader() -> Table {
     use shared::*;
     Table::new(Circle::Trader)
         .with(tariff_browse::public_routes)
+        .with(tariff_search::public_routes)
         .with(crate::portal_tariff::pages)
         .with(quotas::public_routes)
         .with(crate::portal_quotas::pages)

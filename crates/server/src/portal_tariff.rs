@@ -29,6 +29,7 @@ use portorium_kernel::{Circle, TenantCode};
 use portorium_store::Page;
 use portorium_tariff::measures::{measure_type, AreaKind, MeasureKind};
 use portorium_tariff::nomenclature::{GoodsCode, Nomenclature, NomenclatureItem};
+use portorium_tariff_search::{Hit, MatchedBy, Query, SearchError};
 use rust_decimal::Decimal;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -1352,6 +1353,8 @@ struct SearchHit {
     label: String,
     description: String,
     declarable: bool,
+    /// Found by its code rather than its description.
+    by_code: bool,
     href: String,
     context: String,
 }
@@ -1364,33 +1367,32 @@ struct SearchPage {
     query: String,
     hits: Vec<SearchHit>,
     truncated: bool,
-    note: Option<String>,
     action: String,
 }
 
 /// Most results listed.
 const MAX_HITS: usize = 100;
 
-/// Code lookup: the lines whose code starts with the digits typed (spaces and dots ignored).
-fn code_hits(ctx: &TariffCtx, n: &Nomenclature, digits: &str) -> (Vec<SearchHit>, bool) {
-    let found = n.lookup_prefix(digits);
-    let hits = found
-        .iter()
-        .take(MAX_HITS)
-        .map(|i| SearchHit {
-            label: display_code(&i.code),
-            description: i.description.clone(),
-            declarable: i.declarable,
-            href: ctx.line_href(i),
-            context: n
-                .ancestors(&i.code)
-                .iter()
-                .map(|a| a.description.as_str())
-                .collect::<Vec<_>>()
-                .join(" › "),
-        })
-        .collect();
-    (hits, found.len() > MAX_HITS)
+/// A result with its ancestors' descriptions as context.
+fn search_hit(ctx: &TariffCtx, n: &Nomenclature, h: &Hit) -> SearchHit {
+    let href = if h.declarable {
+        ctx.href(&format!("/commodities/{}", h.code.as_str()))
+    } else {
+        ctx.href(&format!("/browse/{:#}", h.code))
+    };
+    SearchHit {
+        label: display_code(&h.code),
+        description: h.description.clone(),
+        declarable: h.declarable,
+        by_code: h.matched_by == MatchedBy::Code,
+        href,
+        context: n
+            .ancestors(&h.code)
+            .iter()
+            .map(|a| a.description.as_str())
+            .collect::<Vec<_>>()
+            .join(" › "),
+    }
 }
 
 async fn search(
@@ -1409,19 +1411,31 @@ async fn search(
         Err(e) => return error_page(circle, &caller, e, None),
     };
     let query: String = ctx.search.chars().take(200).collect();
-    let n = tree_as_of(&built.data.nomenclature, date);
-    let digits: String = query.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
-    let (hits, truncated, note) = if query.is_empty() {
-        (Vec::new(), false, None)
-    } else if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-        let (h, t) = code_hits(&ctx, &n, &digits);
-        (h, t, None)
+    let (hits, truncated) = if query.is_empty() {
+        (Vec::new(), false)
     } else {
-        (
-            Vec::new(),
-            false,
-            Some("Search by description is not available yet; enter the first digits of a goods code (2 to 10 digits).".to_owned()),
-        )
+        let q = Query {
+            text: &query,
+            as_of: date,
+            limit: MAX_HITS + 1,
+        };
+        match built.search.search(&q) {
+            Ok(found) => {
+                let n = &built.data.nomenclature;
+                let hits = found
+                    .iter()
+                    .take(MAX_HITS)
+                    .map(|h| search_hit(&ctx, n, h))
+                    .collect();
+                (hits, found.len() > MAX_HITS)
+            }
+            Err(SearchError::EmptyQuery) => (Vec::new(), false),
+            Err(e) => {
+                tracing::error!(error = %e, "tariff search");
+                let e = ApiError::new(ErrorCode::Internal, "search failed");
+                return error_page(circle, &caller, e, Some(ctx.href("")));
+            }
+        }
     };
     let page = SearchPage {
         layout: layout(circle, &caller),
@@ -1430,7 +1444,6 @@ async fn search(
         query,
         hits,
         truncated,
-        note,
     };
     render(&page, StatusCode::OK, caller.is_some())
 }

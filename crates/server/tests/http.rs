@@ -1938,6 +1938,20 @@ async fn tariff_portal_pages() {
                 vec!["href=\"/tariff/NL/commodities/0808108000?as_of=2026-03-15\""],
                 vec![],
             ),
+            (
+                // Stemming: "bicycle" finds "Bicycles".
+                format!("/tariff/NL/search?q=bicycle&{d}"),
+                vec![
+                    "href=\"/tariff/NL/commodities/8712003000?as_of=2026-03-15\"",
+                    "Bicycles with ball bearings",
+                ],
+                vec!["id=\"no-results\""],
+            ),
+            (
+                format!("/tariff/NL/search?q=xqzv+wrrk&{d}"),
+                vec!["id=\"no-results\""],
+                vec!["id=\"results\""],
+            ),
         ];
         for (path, has, lacks) in &cases {
             let r = call("GET", &format!("{trader}{path}"), None, None, &[]).await;

@@ -301,14 +301,15 @@ pub async fn audit(
         Ok(b) => b,
         Err(_) => return too_large(),
     };
-    let payload_hash = (!bytes.is_empty() && !is_safe(&method))
+    let changes = crate::routes::changes_state(&method, &route);
+    let payload_hash = (!bytes.is_empty() && changes)
         .then(|| portorium_audit::payload_hash(&redact_secrets(&path, &bytes)));
     let resp = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     let status = resp.status();
     let refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
-    if is_safe(&method) && !refused {
+    if !changes && !refused {
         return resp;
     }
     let caller = resp.extensions().get::<Authn>().and_then(|a| a.0.clone());
@@ -342,7 +343,7 @@ pub async fn audit(
     if let Err(e) = state.audit.append(record).await {
         tracing::error!(error = %e, "audit append failed");
         // A state change that cannot be audited is not acknowledged as a success.
-        if !is_safe(&method) && status.is_success() {
+        if changes && status.is_success() {
             return ApiError::new(ErrorCode::Unavailable, "the audit log is unavailable")
                 .into_response();
         }

@@ -8,7 +8,8 @@ use portorium_tariff::layer::{build, LayerData, RecordRef};
 use portorium_tariff_search::SearchIndex;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::RwLock;
+use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, RwLock};
 
 /// What a built tariff was built from: the latest import (id and status) of each layer.
 /// A new import or a rollback changes it.
@@ -25,10 +26,26 @@ pub struct Built {
     pub search: SearchIndex,
 }
 
+/// How long a built tariff is served without asking the database whether its layers
+/// changed. Changes made through this process's `Store` are seen at once (its tariff
+/// generation moves); this bounds how late a change by another process (the CLI, another
+/// server) is seen.
+pub const RECHECK: Duration = Duration::from_secs(1);
+
+struct Entry {
+    built: Arc<Built>,
+    /// The store's tariff generation when the layers were last found unchanged.
+    generation: u64,
+    checked: Instant,
+}
+
 /// Built tariffs by administration.
 #[derive(Default)]
 pub struct TariffCache {
-    map: RwLock<HashMap<String, Arc<Built>>>,
+    map: RwLock<HashMap<String, Entry>>,
+    /// One build at a time: concurrent requests after a change wait for it instead of each
+    /// building the same tariff.
+    building: Mutex<()>,
 }
 
 fn latest(row: Option<TariffImportRow>) -> Option<(String, String)> {
@@ -36,18 +53,39 @@ fn latest(row: Option<TariffImportRow>) -> Option<(String, String)> {
 }
 
 impl TariffCache {
+    async fn fresh(&self, store: &Store, tenant: &TenantCode) -> Option<Arc<Built>> {
+        let map = self.map.read().await;
+        let e = map.get(tenant.as_str())?;
+        (e.generation == store.tariff_generation() && e.checked.elapsed() < RECHECK)
+            .then(|| e.built.clone())
+    }
+
     /// The tariff of `tenant` (404 when there is no such administration), rebuilt when an
     /// import or rollback of the common or the national layer happened since it was built.
+    /// Served from memory while this process changed no tariff and the last check is less
+    /// than [`RECHECK`] old; otherwise the layers' latest imports are compared first.
     pub async fn get(&self, store: &Store, tenant: &TenantCode) -> ApiResult<Arc<Built>> {
+        if let Some(b) = self.fresh(store, tenant).await {
+            return Ok(b);
+        }
+        let _building = self.building.lock().await;
+        if let Some(b) = self.fresh(store, tenant).await {
+            return Ok(b);
+        }
+        // Read the generation before the versions: a change committed in between makes the
+        // entry look stale next time, never fresh with old data.
+        let generation = store.tariff_generation();
         let row = store.get_tenant(tenant).await?;
         let national = TariffLayer::Tenant(tenant.clone());
         let version = (
             latest(store.tariff_latest_import(&TariffLayer::Common).await?),
             latest(store.tariff_latest_import(&national).await?),
         );
-        if let Some(b) = self.map.read().await.get(tenant.as_str()) {
-            if b.version == version && b.currency == row.currency {
-                return Ok(b.clone());
+        if let Some(e) = self.map.write().await.get_mut(tenant.as_str()) {
+            if e.built.version == version && e.built.currency == row.currency {
+                e.generation = generation;
+                e.checked = Instant::now();
+                return Ok(e.built.clone());
             }
         }
         let mut records = store.tariff_records(&TariffLayer::Common, None).await?;
@@ -73,10 +111,14 @@ impl TariffCache {
             data,
             search,
         });
-        self.map
-            .write()
-            .await
-            .insert(tenant.as_str().to_owned(), built.clone());
+        self.map.write().await.insert(
+            tenant.as_str().to_owned(),
+            Entry {
+                built: built.clone(),
+                generation,
+                checked: Instant::now(),
+            },
+        );
         Ok(built)
     }
 }

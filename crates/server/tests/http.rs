@@ -3273,6 +3273,194 @@ async fn quota_api_drawing_returns_surveillance_and_states() {
     }
 }
 
+/// A portal session on the administration gateway: (cookie header, CSRF token).
+async fn portal_session(s: &TestServer, principal: &str) -> (String, String) {
+    let admin = s.url(Circle::Administration);
+    let page = call("GET", &format!("{admin}/login"), None, None, &[]).await;
+    let cookie = |r: &Resp| {
+        r.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let csrf_of = |text: &str| {
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = text.find(marker).unwrap() + marker.len();
+        text[start..start + text[start..].find('"').unwrap()].to_owned()
+    };
+    let form = format!(
+        "csrf_token={}&principal={}&password=portorium-demo",
+        csrf_of(&page.text),
+        principal.replace(':', "%3A").replace('/', "%2F")
+    );
+    let login_cookie = cookie(&page);
+    let r = call(
+        "POST",
+        &format!("{admin}/login"),
+        None,
+        Some(&form),
+        &[
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("cookie", &login_cookie),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let session = cookie(&r);
+    let home = call(
+        "GET",
+        &format!("{admin}/home"),
+        None,
+        None,
+        &[("cookie", &session)],
+    )
+    .await;
+    (session, csrf_of(&home.text))
+}
+
+#[tokio::test]
+async fn national_measure_portal_editor() {
+    let Some(dir) = uk_reference() else { return };
+    let s = TestServer::sqlite().await;
+    seed_uk_tariff(&s, &dir).await;
+    let admin = s.url(Circle::Administration);
+    let base = format!("{admin}/tariff/NL/measure-drafts");
+    let form_ct = ("content-type", "application/x-www-form-urlencoded");
+
+    // Anonymous: to the login page.
+    let r = call("GET", &base, None, None, &[]).await;
+    assert_eq!(r.status, 303);
+
+    let (jd, jd_csrf) = portal_session(&s, "officer:NL/jdevries").await;
+    let r = call("GET", &base, None, None, &[("cookie", &jd)]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("id=\"new-draft\""), "{}", r.text);
+    let r = call(
+        "GET",
+        &format!("{base}/new"),
+        None,
+        None,
+        &[("cookie", &jd)],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("id=\"draft-form\""));
+
+    // Errors next to the fields: the amount is missing, the start is not a date.
+    let fields = "operation=create&measure_type=305&goods_code=0103921100&geographical_area=1011\
+                  &start=2021-01-01&end=2021-12-31&c0_expression=01&legal_base=Wet+OB+1968";
+    let post = |body: String, cookie: String| {
+        let url = base.clone();
+        async move {
+            call(
+                "POST",
+                &url,
+                None,
+                Some(&body),
+                &[form_ct, ("cookie", &cookie)],
+            )
+            .await
+        }
+    };
+    let r = post(format!("csrf_token={jd_csrf}&{fields}"), jd.clone()).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("id=\"err-components\""), "{}", r.text);
+    assert!(
+        r.text
+            .contains("ME45: duty expression 01 requires an amount"),
+        "{}",
+        r.text
+    );
+    let r = post(
+        format!(
+            "csrf_token={jd_csrf}&{}",
+            fields.replace("2021-01-01", "1st of May")
+        ),
+        jd.clone(),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("id=\"err-start\""), "{}", r.text);
+    // Without the CSRF token: refused.
+    let r = post(format!("{fields}&c0_amount=21"), jd.clone()).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    // Saved, then submitted.
+    let r = post(
+        format!("csrf_token={jd_csrf}&{fields}&c0_amount=21"),
+        jd.clone(),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let page = format!("{admin}{}", r.headers["location"].to_str().unwrap());
+    let r = call("GET", &page, None, None, &[("cookie", &jd)]).await;
+    assert!(
+        r.text.contains("id=\"submit\"") && !r.text.contains("id=\"approve\""),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("21.00 %"), "{}", r.text);
+    let step = |name: &str, cookie: &str, csrf: &str, extra: &str| {
+        let (url, cookie, body) = (
+            format!("{page}/{name}"),
+            cookie.to_owned(),
+            format!("csrf_token={csrf}{extra}"),
+        );
+        async move {
+            call(
+                "POST",
+                &url,
+                None,
+                Some(&body),
+                &[form_ct, ("cookie", &cookie)],
+            )
+            .await
+        }
+    };
+    let r = step("submit", &jd, &jd_csrf, "").await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    // The drafter cannot approve, even through the form.
+    let r = step("approve", &jd, &jd_csrf, "").await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(r.text.contains("id=\"step-error\""), "{}", r.text);
+
+    // The second officer sees Approve and Reject, and approves.
+    let (av, av_csrf) = portal_session(&s, "officer:NL/avandijk").await;
+    let r = call("GET", &page, None, None, &[("cookie", &av)]).await;
+    assert!(
+        r.text.contains("id=\"approve\"") && r.text.contains("id=\"reject\""),
+        "{}",
+        r.text
+    );
+    let r = step("approve", &av, &av_csrf, "").await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = call(
+        "GET",
+        &format!("{admin}{}", r.headers["location"].to_str().unwrap()),
+        None,
+        None,
+        &[("cookie", &av)],
+    )
+    .await;
+    assert!(r.text.contains("id=\"notice\""), "{}", r.text);
+    assert!(r.text.contains("id=\"measure-sid\""), "{}", r.text);
+    let r = call(
+        "GET",
+        &format!("{base}?status=approved"),
+        None,
+        None,
+        &[("cookie", &av)],
+    )
+    .await;
+    assert!(r.text.contains("approved"), "{}", r.text);
+    // Another administration's officer: refused.
+    let (mm, _) = portal_session(&s, "officer:DE/mmueller").await;
+    let r = call("GET", &base, None, None, &[("cookie", &mm)]).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+}
+
 // ---- demo tariff ----
 
 /// One duty calculation against the demo tariff, with the totals computed by hand.
@@ -4285,7 +4473,13 @@ async fn seed_search_tariff(s: &TestServer) {
         .unwrap();
     s.state
         .store
-        .tariff_import(&TariffLayer::Tenant(se), "test", "hs2022", &changes, &|_| {})
+        .tariff_import(
+            &TariffLayer::Tenant(se),
+            "test",
+            "hs2022",
+            &changes,
+            &|_| {},
+        )
         .await
         .unwrap();
 }
@@ -4338,12 +4532,20 @@ async fn tariff_search_by_words_and_codes_with_links() {
         // Synonyms, and a code prefix (spaces and dots allowed), line itself first.
         let r = call("GET", &search("q=tv"), None, None, &[]).await;
         assert_eq!(r.status, 200, "{}", r.text);
-        assert!(codes(&r.body).iter().all(|c| c.starts_with("8528")), "{}", r.text);
+        assert!(
+            codes(&r.body).iter().all(|c| c.starts_with("8528")),
+            "{}",
+            r.text
+        );
         assert!(!codes(&r.body).is_empty());
         let r = call("GET", &search("q=mobile%20phone&limit=2"), None, None, &[]).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(codes(&r.body).len(), 2);
-        assert!(codes(&r.body).contains(&"8517130000".to_owned()), "{}", r.text);
+        assert!(
+            codes(&r.body).contains(&"8517130000".to_owned()),
+            "{}",
+            r.text
+        );
         let r = call("GET", &search("q=0101"), None, None, &[]).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(codes(&r.body), ["0101000000", "0101210000", "0101290000"]);
@@ -4352,7 +4554,14 @@ async fn tariff_search_by_words_and_codes_with_links() {
             .unwrap()
             .iter()
             .all(|h| h["matched_by"] == "code"));
-        let r = call("GET", &search("q=8517.13&as_of=2026-03-01"), None, None, &[]).await;
+        let r = call(
+            "GET",
+            &search("q=8517.13&as_of=2026-03-01"),
+            None,
+            None,
+            &[],
+        )
+        .await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(codes(&r.body), ["8517130000"]);
         assert_eq!(r.body["as_of"], "2026-03-01");
@@ -4403,5 +4612,110 @@ async fn tariff_search_by_words_and_codes_with_links() {
         let r = call("GET", &admin, Some(&officer), None, &[]).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(codes(&r.body)[0], "0103000000", "{}", r.text);
+    }
+}
+
+/// Every audit entry's action, through the operations API.
+async fn audit_actions(s: &TestServer) -> Vec<String> {
+    let ops = s.url(Circle::Operations);
+    let op = s.token("operator:admin");
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{ops}/api/v1/audit/entries?limit=500&cursor={c}"),
+            None => format!("{ops}/api/v1/audit/entries?limit=500"),
+        };
+        let r = call("GET", &url, Some(&op), None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        for e in r.body["items"].as_array().unwrap() {
+            out.push(e["action"].as_str().unwrap_or_default().to_owned());
+        }
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    out
+}
+
+/// A duty calculation changes nothing: it is not audited like a state change (only when
+/// refused), while an import is.
+#[tokio::test]
+async fn duty_calculations_are_audited_only_when_refused() {
+    let s = TestServer::sqlite().await;
+    let action = "POST /api/v1/tariffs/{tenant}/duty-calculations";
+    let url = format!(
+        "{}/api/v1/tariffs/NL/duty-calculations",
+        s.url(Circle::Trader)
+    );
+    let body = r#"{"commodity_code":"0101210000","origin":"US","customs_value":{"amount":"100","currency":"EUR"}}"#;
+    let r = call("POST", &url, None, Some(body), &[]).await;
+    assert!(r.status < 500, "{}", r.text);
+    let officer = s.token("officer:NL/jdevries");
+    let r = call("POST", &url, Some(&officer), Some(body), &[]).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let actions = audit_actions(&s).await;
+    assert_eq!(
+        actions.iter().filter(|a| a.as_str() == action).count(),
+        1,
+        "only the refused calculation: {actions:?}"
+    );
+}
+
+/// The UK envelopes price anti-dumping duties in GBP: for a GBP administration they are
+/// converted into EUR at the month's rate, evaluated, and the lines given back in GBP.
+#[tokio::test]
+async fn gbp_priced_components_in_a_gbp_administration() {
+    let Some(dir) = uk_reference() else { return };
+    for s in TestServer::all().await {
+        seed_uk_tariff(&s, &dir).await;
+        let gb = create_gb_tariff_manager(&s).await;
+        let envelope = std::fs::read_to_string(dir.join("uk_1516209821.xml")).unwrap();
+        let r = call(
+            "POST",
+            &format!(
+                "{}/api/v1/tariffs/GB/imports",
+                s.url(Circle::Administration)
+            ),
+            Some(&gb),
+            Some(&envelope),
+            &[("content-type", "application/xml")],
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let body = json!({
+            "commodity_code": "1516209821", "origin": "CA", "date": "2021-06-15",
+            "customs_value": {"amount": "1000", "currency": "GBP"},
+            "quantities": {"TNE": "10", "KGM": "10000"},
+            "additional_codes": ["B999"],
+        })
+        .to_string();
+        let url = format!(
+            "{}/api/v1/tariffs/GB/duty-calculations",
+            s.url(Circle::Trader)
+        );
+        let r = call("POST", &url, None, Some(&body), &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["currency"], "GBP");
+        let lines: Vec<&Value> = r.body["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|o| o["lines"].as_array().unwrap())
+            .collect();
+        let line = |sid: u64| {
+            lines
+                .iter()
+                .find(|l| l["measure_sid"] == sid)
+                .unwrap_or_else(|| panic!("line of {sid}: {}", r.text))
+        };
+        // 198.33 GBP/t and 144.10 GBP/t on 10 t.
+        assert_eq!(line(20041324)["amount"], "1983.30", "{}", r.text);
+        assert_eq!(line(20041337)["amount"], "1441.00", "{}", r.text);
+        assert!(line(20041324)["formula"]
+            .as_str()
+            .unwrap()
+            .contains("198.33 GBP"));
     }
 }

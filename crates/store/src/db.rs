@@ -78,6 +78,10 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdGen>,
     pub(crate) sqlite_path: Option<std::path::PathBuf>,
+    /// Bumped after every committed change of tariff layers made through this `Store`
+    /// (imports, rollbacks, approved national measures), so that read models in this process
+    /// can tell cheaply that they are current.
+    pub(crate) tariff_generation: std::sync::atomic::AtomicU64,
 }
 
 /// The database, its pools, and the clock and id generator every write uses.
@@ -163,6 +167,7 @@ impl Store {
                 clock,
                 ids,
                 sqlite_path: path,
+                tariff_generation: std::sync::atomic::AtomicU64::new(0),
             }),
         };
         store.migrate().await?;
@@ -198,6 +203,20 @@ impl Store {
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
         self.inner.clock.now()
+    }
+
+    /// The tariff generation of this process: it changes after every tariff change committed
+    /// through this `Store` (not through another process: readers recheck the database too).
+    pub fn tariff_generation(&self) -> u64 {
+        self.inner
+            .tariff_generation
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub(crate) fn tariff_changed(&self) {
+        self.inner
+            .tariff_generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     pub(crate) fn now_text(&self) -> String {

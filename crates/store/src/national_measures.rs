@@ -612,6 +612,7 @@ impl Scoped<'_> {
             });
         }
         tx.commit().await?;
+        self.store.tariff_changed();
         Ok((self.measure_draft(id).await?, import))
     }
 }

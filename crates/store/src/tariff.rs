@@ -434,6 +434,7 @@ impl Store {
             .tariff_import_in(&mut tx, layer, source, format, changes, on_progress)
             .await?;
         tx.commit().await?;
+        self.tariff_changed();
         Ok(row)
     }
 
@@ -636,6 +637,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.tariff_changed();
         import.status = STATUS_ROLLED_BACK.to_owned();
         import.rolled_back_at = Some(now);
         Ok(import)

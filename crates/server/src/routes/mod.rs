@@ -116,6 +116,18 @@ pub(crate) use handler;
 
 use Access::{Authenticated as Auth, Public};
 
+/// POST routes that compute an answer from the body and change nothing (calculators). The
+/// audit layer treats them like reads: audited only when refused (401/403).
+pub const QUERY_POSTS: &[&str] = &["/api/v1/tariffs/{tenant}/duty-calculations"];
+
+/// Whether a request to this route template changes state.
+pub fn changes_state(method: &http::Method, route: &str) -> bool {
+    !(matches!(
+        *method,
+        http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+    ) || (*method == http::Method::POST && QUERY_POSTS.contains(&route)))
+}
+
 pub fn operations() -> Table {
     use ops::*;
     Table::new(Circle::Operations)
@@ -237,7 +249,6 @@ pub fn administration() -> Table {
         .with(tariff_search::admin_routes)
         .with(tariff_admin::admin_routes)
         .with(national_measures::admin_routes)
-        .with(crate::portal_measures::pages)
         .with(crate::portal_measures::pages)
         .with(crate::portal_tariff::pages)
         .with(quotas::admin_routes)

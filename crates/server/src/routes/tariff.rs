@@ -464,6 +464,11 @@ pub(crate) async fn duty_calculation(
         documents: body.documents,
         unit_price,
         meursing_code: body.meursing_code,
+        // Components priced in the national currency (e.g. GBP amounts in a UK-derived
+        // tariff) are converted into EUR at the month's rate before they are applied.
+        exchange_rates: rate
+            .map(|r| vec![(national.clone(), r)])
+            .unwrap_or_default(),
     };
     let codes = with_ancestors(&built, &goods);
     let calc = calculate(&built.data.tariff, &codes, &req).map_err(|e| calc_problem(&e))?;

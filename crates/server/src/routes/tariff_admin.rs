@@ -383,7 +383,7 @@ pub async fn list_exchange_rates(
                 });
             }
         }
-        rates.sort_by(|a, b| b.month.cmp(&a.month));
+        rates.sort_by_key(|r| std::cmp::Reverse(r.month));
     }
     Ok(Json(ExchangeRatesView {
         currency: row.currency.as_str().to_owned(),

@@ -21,14 +21,20 @@ pub trait MeursingTable {
 pub struct EvalContext<'a> {
     /// The customs value (CIF), in the measure's currency (conversion happens outside).
     pub customs_value: Decimal,
-    /// Declared quantities (see [`Quantities`]).
-    pub quantities: Quantities,
+    /// Declared quantities (see [`Quantities`]), owned or borrowed from the declaration.
+    pub quantities: std::borrow::Cow<'a, Quantities>,
     /// The Meursing table, needed by expressions 12, 14, 21, 25, 27 and 29.
     pub meursing: Option<&'a dyn MeursingTable>,
     /// The declared Meursing additional code (e.g. `"7000"`).
     pub meursing_code: Option<String>,
-    /// When set, every component's monetary unit must be this currency.
+    /// When set, every component's monetary unit must be this currency, or one of
+    /// `rates`.
     pub currency: Option<String>,
+    /// Exchange rates into `currency`: `(other currency, units of it per unit of
+    /// `currency`)`, e.g. `("GBP", 0.85765)` for EUR. A specific amount in such a currency is
+    /// converted (amount ÷ rate, full precision) before it is applied; the formula shows
+    /// both.
+    pub rates: &'a [(String, Decimal)],
 }
 
 impl<'a> EvalContext<'a> {
@@ -36,11 +42,30 @@ impl<'a> EvalContext<'a> {
     pub fn new(customs_value: Decimal, quantities: Quantities) -> Self {
         Self {
             customs_value,
-            quantities,
+            quantities: std::borrow::Cow::Owned(quantities),
             meursing: None,
             meursing_code: None,
             currency: None,
+            rates: &[],
         }
+    }
+
+    /// [`EvalContext::new`] with borrowed quantities (no copy per evaluation).
+    pub fn borrowed(customs_value: Decimal, quantities: &'a Quantities) -> Self {
+        Self {
+            customs_value,
+            quantities: std::borrow::Cow::Borrowed(quantities),
+            meursing: None,
+            meursing_code: None,
+            currency: None,
+            rates: &[],
+        }
+    }
+
+    /// Builder: exchange rates for components in other currencies (see [`Self::rates`]).
+    pub fn with_rates(mut self, rates: &'a [(String, Decimal)]) -> Self {
+        self.rates = rates;
+        self
     }
 
     /// Builder: a Meursing table and the declared Meursing additional code.
@@ -157,27 +182,44 @@ fn line(c: &MeasureComponent, ctx: &EvalContext<'_>) -> Result<Line, DutyError> 
             text,
         });
     };
-    if let Some(expected) = &ctx.currency {
-        if expected != currency {
-            return Err(DutyError::CurrencyMismatch {
-                component: currency.clone(),
-                context: expected.clone(),
-            });
+    // A component in another currency than the context's is converted at the given rate.
+    let (rate, shown) = match &ctx.currency {
+        Some(expected) if expected != currency => {
+            let fx = ctx
+                .rates
+                .iter()
+                .find(|(cur, _)| cur == currency)
+                .map(|(_, r)| *r)
+                .filter(|r| !r.is_zero())
+                .ok_or_else(|| DutyError::CurrencyMismatch {
+                    component: currency.clone(),
+                    context: expected.clone(),
+                })?;
+            let converted = rate.checked_div(fx).ok_or(DutyError::Overflow)?;
+            (
+                converted,
+                format!(
+                    "{} {currency} (÷ {} = {} {expected})",
+                    fmt_decimal(rate, 2, true),
+                    fx,
+                    fmt_decimal(converted.round_dp(4), 2, true)
+                ),
+            )
         }
-    }
+        _ => (rate, format!("{} {currency}", fmt_decimal(rate, 2, true))),
+    };
     let Some(unit) = &c.measurement_unit else {
         return Ok(Line {
             rate,
             base: None,
             amount: rate,
-            text: format!("{} {currency}", fmt_decimal(rate, 2, true)),
+            text: shown,
         });
     };
     let qty = ctx.quantities.resolve(unit, c.qualifier.as_deref())?;
     let amount = rate.checked_mul(qty).ok_or(DutyError::Overflow)?;
     let text = format!(
-        "{} {currency}/{} × {} = {}",
-        fmt_decimal(rate, 2, true),
+        "{shown}/{} × {} = {}",
         unit_label(unit, c.qualifier.as_deref()),
         fmt_decimal(qty, 2, true),
         fmt_money(amount)

@@ -224,34 +224,37 @@ pub fn qualifier_abbreviation(qualifier: &str) -> &str {
 /// Formats a decimal with at least `min_scale` decimals (more if significant) and,
 /// when `group` is set, comma thousands separators: `1260.891` → `"1,260.891"`.
 pub(crate) fn fmt_decimal(d: Decimal, min_scale: usize, group: bool) -> String {
-    let s = d.normalize().to_string();
-    let (sign, digits) = match s.strip_prefix('-') {
+    use std::fmt::Write as _;
+    // One buffer for the digits and one for the result: this runs for every formula.
+    let mut digits = String::with_capacity(40);
+    let _ = write!(digits, "{}", d.normalize());
+    let (sign, body) = match digits.strip_prefix('-') {
         Some(rest) => ("-", rest),
-        None => ("", s.as_str()),
+        None => ("", digits.as_str()),
     };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let mut frac = frac.to_owned();
-    while frac.len() < min_scale {
-        frac.push('0');
-    }
-    let int = if group {
-        let mut out = String::new();
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let mut out =
+        String::with_capacity(sign.len() + int.len() * 4 / 3 + 2 + frac.len().max(min_scale));
+    out.push_str(sign);
+    if group {
         let n = int.len();
-        for (i, ch) in int.chars().enumerate() {
+        for (i, ch) in int.char_indices() {
             if i > 0 && (n - i) % 3 == 0 {
                 out.push(',');
             }
             out.push(ch);
         }
-        out
     } else {
-        int.to_owned()
-    };
-    if frac.is_empty() {
-        format!("{sign}{int}")
-    } else {
-        format!("{sign}{int}.{frac}")
+        out.push_str(int);
     }
+    if !frac.is_empty() || min_scale > 0 {
+        out.push('.');
+        out.push_str(frac);
+        for _ in frac.len()..min_scale {
+            out.push('0');
+        }
+    }
+    out
 }
 
 /// Money for display: rounded half away from zero to 2 decimals, grouped.

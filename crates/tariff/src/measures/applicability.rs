@@ -18,7 +18,7 @@ pub fn applies_to_origin(
     origin: &str,
     date: NaiveDate,
 ) -> bool {
-    measure.effective_validity(&data.regulations).contains(date)
+    data.effective_validity(measure).contains(date)
         && data.area_covers(&measure.geographical_area, origin, date)
         && !measure
             .excluded_areas

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::applicability::{applicable_measures, applies_to_origin};
 use super::model::{Measure, TariffData, ERGA_OMNES};
-use super::types::{measure_type, MeasureKind, MEURSING_TYPES};
+use super::types::{measure_kind, measure_type_description, MeasureKind, MEURSING_TYPES};
 use crate::duty::{
     describe, evaluate, resolve_conditions, ConditionContext, DutyError, EvalContext,
     MeasureComponent, MeursingFigures, MeursingTable, Quantities, Resolution,
@@ -42,6 +42,11 @@ pub struct CalcRequest {
     /// Declared Meursing additional code (e.g. `"7000"`), used with a Meursing table.
     #[serde(default)]
     pub meursing_code: Option<String>,
+    /// Rates for components in other currencies than EUR: `(currency, units per EUR)` in
+    /// force on the date, e.g. `("GBP", 0.85765)` for an administration whose tariff has
+    /// GBP amounts. A component in a currency without a rate is an error.
+    #[serde(default)]
+    pub exchange_rates: Vec<(String, Decimal)>,
 }
 
 /// The kind of a duty option.
@@ -181,9 +186,32 @@ pub fn calculate(
     ancestors: &[GoodsCode],
     req: &CalcRequest,
 ) -> Result<Calculation, CalcError> {
+    // The table is gathered from the whole tariff, so only when a measure that applies here
+    // has an agricultural (Meursing) component: most calculations never need it.
+    let mut codes: Vec<GoodsCode> = ancestors.to_vec();
+    if !codes.iter().any(|c| c.as_str() == req.commodity.as_str()) {
+        codes.push(req.commodity);
+    }
+    let applicable = applicable_measures(data, &codes, &req.origin, req.date);
+    let needs_table = applicable.iter().any(|m| {
+        m.components.iter().any(is_meursing)
+            || m.conditions
+                .iter()
+                .any(|c| c.components.iter().any(is_meursing))
+    });
+    if !needs_table {
+        return calculate_applicable(req, applicable, None);
+    }
     let table = meursing_figures(data, &req.origin, req.date);
     let table: Option<&dyn MeursingTable> = (!table.is_empty()).then_some(&table);
-    calculate_with_meursing(data, ancestors, req, table)
+    calculate_applicable(req, applicable, table)
+}
+
+/// Whether a component takes a figure from the Meursing table (expressions 12, 14, 21, 25,
+/// 27, 29).
+fn is_meursing(c: &crate::duty::MeasureComponent) -> bool {
+    crate::duty::duty_expression(&c.duty_expression_id)
+        .is_some_and(|e| matches!(e.role, crate::duty::Role::Meursing(_)))
 }
 
 /// The tariff's own Meursing table for an origin on a date: the figures of the measures of
@@ -228,6 +256,8 @@ struct Resolved<'a> {
     measure: &'a Measure,
     kind: MeasureKind,
     components: Vec<MeasureComponent>,
+    /// The readable duty of `components`, written once (VAT is evaluated per option).
+    duty_expression: String,
 }
 
 /// The duty options for a declaration (see the module docs for the rules).
@@ -249,6 +279,15 @@ pub fn calculate_with_meursing(
         codes.push(req.commodity);
     }
     let applicable = applicable_measures(data, &codes, &req.origin, req.date);
+    calculate_applicable(req, applicable, meursing)
+}
+
+/// The calculation over the measures that apply (see [`calculate_with_meursing`]).
+fn calculate_applicable(
+    req: &CalcRequest,
+    applicable: Vec<&Measure>,
+    meursing: Option<&dyn MeursingTable>,
+) -> Result<Calculation, CalcError> {
     check_additional_codes(&applicable, &req.additional_codes)?;
 
     let cond_ctx = ConditionContext {
@@ -264,14 +303,14 @@ pub fn calculate_with_meursing(
                 continue;
             }
         }
-        let info = measure_type(&m.measure_type);
+        let kind = measure_kind(&m.measure_type);
         let prohibit = |reason: String| Prohibition {
             measure_type_id: m.measure_type.clone(),
             measure_sid: m.sid,
-            description: info.description.clone(),
+            description: measure_type_description(&m.measure_type),
             reason,
         };
-        if info.kind == MeasureKind::Prohibition && m.conditions.is_empty() {
+        if kind == MeasureKind::Prohibition && m.conditions.is_empty() {
             prohibitions.push(prohibit("unconditional prohibition".to_owned()));
             continue;
         }
@@ -286,7 +325,8 @@ pub fn calculate_with_meursing(
                 };
                 resolved.push(Resolved {
                     measure: m,
-                    kind: info.kind,
+                    kind,
+                    duty_expression: describe(&components),
                     components,
                 });
             }
@@ -294,7 +334,9 @@ pub fn calculate_with_meursing(
     }
 
     let eval = |r: &Resolved<'_>, base: Decimal| -> Result<DutyLine, CalcError> {
-        let mut ctx = EvalContext::new(base, req.quantities.clone()).with_currency(CURRENCY);
+        let mut ctx = EvalContext::borrowed(base, &req.quantities)
+            .with_currency(CURRENCY)
+            .with_rates(&req.exchange_rates);
         if let (Some(table), Some(code)) = (meursing, &req.meursing_code) {
             ctx = ctx.with_meursing(table, code);
         }
@@ -302,8 +344,8 @@ pub fn calculate_with_meursing(
         Ok(DutyLine {
             measure_type_id: r.measure.measure_type.clone(),
             measure_sid: r.measure.sid,
-            description: measure_type(&r.measure.measure_type).description,
-            duty_expression: describe(&r.components),
+            description: measure_type_description(&r.measure.measure_type),
+            duty_expression: r.duty_expression.clone(),
             formula: e.formula,
             amount: e.amount,
             currency: CURRENCY.to_owned(),
@@ -375,7 +417,7 @@ pub fn calculate_with_meursing(
 fn check_additional_codes(applicable: &[&Measure], declared: &[String]) -> Result<(), CalcError> {
     let mut types: Vec<&str> = Vec::new();
     for m in applicable {
-        if measure_type(&m.measure_type).kind == MeasureKind::AntiDumping
+        if measure_kind(&m.measure_type) == MeasureKind::AntiDumping
             && m.additional_code.is_some()
             && !types.contains(&m.measure_type.as_str())
         {
@@ -383,6 +425,14 @@ fn check_additional_codes(applicable: &[&Measure], declared: &[String]) -> Resul
         }
     }
     for t in types {
+        let mut codes = applicable
+            .iter()
+            .filter(|m| m.measure_type == t)
+            .filter_map(|m| m.additional_code.as_deref());
+        if codes.any(|c| declared.iter().any(|d| d == c)) {
+            continue;
+        }
+        // Only the error lists them.
         let mut codes: Vec<String> = applicable
             .iter()
             .filter(|m| m.measure_type == t)
@@ -390,12 +440,10 @@ fn check_additional_codes(applicable: &[&Measure], declared: &[String]) -> Resul
             .collect();
         codes.sort();
         codes.dedup();
-        if !codes.iter().any(|c| declared.contains(c)) {
-            return Err(CalcError::AdditionalCodeRequired {
-                measure_type_id: t.to_owned(),
-                codes,
-            });
-        }
+        return Err(CalcError::AdditionalCodeRequired {
+            measure_type_id: t.to_owned(),
+            codes,
+        });
     }
     Ok(())
 }

@@ -157,8 +157,8 @@ impl Measure {
 /// measures by goods code.
 ///
 /// Build it with [`TariffData::new`] (or deserialize it: the index is rebuilt). After
-/// changing `measures` in place, call [`TariffData::reindex`]; if the number of measures
-/// no longer matches the index, lookups fall back to a full scan.
+/// changing `measures` or `memberships` in place, call [`TariffData::reindex`]; if their
+/// number no longer matches the index, lookups fall back to a full scan.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(from = "TariffRecords")]
 pub struct TariffData {
@@ -176,6 +176,18 @@ pub struct TariffData {
     /// Number of measures when the index was built.
     #[serde(skip)]
     indexed: usize,
+    /// Membership positions by group id.
+    #[serde(skip)]
+    members: BTreeMap<String, Vec<usize>>,
+    /// Number of memberships when `members` was built.
+    #[serde(skip)]
+    members_indexed: usize,
+    /// Regulation positions by id.
+    #[serde(skip)]
+    regulations_by_id: BTreeMap<String, usize>,
+    /// Number of regulations when `regulations_by_id` was built.
+    #[serde(skip)]
+    regulations_indexed: usize,
 }
 
 /// The serialized form of [`TariffData`] (without its index).
@@ -212,12 +224,17 @@ impl TariffData {
             regulations,
             index: BTreeMap::new(),
             indexed: 0,
+            members: BTreeMap::new(),
+            members_indexed: 0,
+            regulations_by_id: BTreeMap::new(),
+            regulations_indexed: 0,
         };
         data.reindex();
         data
     }
 
-    /// Rebuilds the goods-code index (after changing `measures`).
+    /// Rebuilds the goods-code and group indexes (after changing `measures` or
+    /// `memberships`).
     pub fn reindex(&mut self) {
         let mut index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, m) in self.measures.iter().enumerate() {
@@ -228,6 +245,46 @@ impl TariffData {
         }
         self.index = index;
         self.indexed = self.measures.len();
+        let mut members: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, m) in self.memberships.iter().enumerate() {
+            members.entry(m.group.clone()).or_default().push(i);
+        }
+        self.members = members;
+        self.members_indexed = self.memberships.len();
+        let mut regulations = BTreeMap::new();
+        for (i, r) in self.regulations.iter().enumerate() {
+            regulations.entry(r.id.clone()).or_insert(i);
+        }
+        self.regulations_by_id = regulations;
+        self.regulations_indexed = self.regulations.len();
+    }
+
+    /// [`Measure::effective_validity`] through the regulation index (a full scan when the
+    /// index is not current).
+    pub fn effective_validity(&self, measure: &Measure) -> Validity {
+        if measure.validity.end.is_some() || self.regulations_indexed != self.regulations.len() {
+            return measure.effective_validity(&self.regulations);
+        }
+        let end = measure
+            .regulation
+            .as_ref()
+            .and_then(|id| self.regulations_by_id.get(id))
+            .and_then(|&i| self.regulations.get(i))
+            .and_then(|r| r.validity.end);
+        Validity {
+            start: measure.validity.start,
+            end,
+        }
+    }
+
+    /// The memberships of `group` (any date): through the index, or a full scan when the
+    /// index is not current.
+    fn members_of<'s>(&'s self, group: &'s str) -> MembersOf<'s> {
+        if self.members_indexed != self.memberships.len() {
+            return MembersOf::Scan(self.memberships.iter(), group);
+        }
+        let ix: &[usize] = self.members.get(group).map(Vec::as_slice).unwrap_or(&[]);
+        MembersOf::Indexed(ix.iter(), &self.memberships)
     }
 
     fn index_is_current(&self) -> bool {
@@ -273,9 +330,8 @@ impl TariffData {
 
     /// Whether `member` is a direct member of `group` on `date`.
     pub fn is_member(&self, group: &str, member: &str, date: NaiveDate) -> bool {
-        self.memberships
-            .iter()
-            .any(|m| m.group == group && m.member == member && m.validity.contains(date))
+        self.members_of(group)
+            .any(|m| m.member == member && m.validity.contains(date))
     }
 
     /// Whether the area `area` covers the origin `origin` on `date`: the same id, erga
@@ -288,8 +344,8 @@ impl TariffData {
         let mut seen: Vec<&str> = vec![area];
         let mut stack: Vec<&str> = vec![area];
         while let Some(group) = stack.pop() {
-            for m in &self.memberships {
-                if m.group != group || !m.validity.contains(date) {
+            for m in self.members_of(group) {
+                if !m.validity.contains(date) {
                     continue;
                 }
                 if m.member == origin {
@@ -302,5 +358,21 @@ impl TariffData {
             }
         }
         false
+    }
+}
+
+/// The memberships of one group (see `TariffData::members_of`), without allocating.
+enum MembersOf<'s> {
+    Indexed(std::slice::Iter<'s, usize>, &'s [Membership]),
+    Scan(std::slice::Iter<'s, Membership>, &'s str),
+}
+
+impl<'s> Iterator for MembersOf<'s> {
+    type Item = &'s Membership;
+    fn next(&mut self) -> Option<&'s Membership> {
+        match self {
+            MembersOf::Indexed(ix, all) => ix.find_map(|&i| all.get(i)),
+            MembersOf::Scan(it, group) => it.find(|m| m.group == *group),
+        }
     }
 }

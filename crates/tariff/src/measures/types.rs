@@ -164,10 +164,42 @@ pub const MEASURE_TYPES: &[(&str, &str, char, MeasureKind)] = &[
     ("NRL", "National import restriction: licence required", 'B', MeasureKind::Other),
 ];
 
+type Entry = (&'static str, &'static str, char, MeasureKind);
+
+/// [`MEASURE_TYPES`] by id (the first row of an id wins), built on first use.
+fn entry(id: &str) -> Option<&'static Entry> {
+    static BY_ID: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static Entry>> =
+        std::sync::OnceLock::new();
+    BY_ID
+        .get_or_init(|| {
+            let mut m = std::collections::HashMap::with_capacity(MEASURE_TYPES.len());
+            for e in MEASURE_TYPES {
+                m.entry(e.0).or_insert(e);
+            }
+            m
+        })
+        .get(id)
+        .copied()
+}
+
+/// What a measure type does, without allocating ([`MeasureKind::Other`] when unknown):
+/// for hot paths such as the duty calculation.
+pub fn measure_kind(id: &str) -> MeasureKind {
+    entry(id).map(|e| e.3).unwrap_or(MeasureKind::Other)
+}
+
+/// The description of measure type `id` (as [`measure_type`] gives it).
+pub fn measure_type_description(id: &str) -> String {
+    match entry(id) {
+        Some(e) => e.1.to_owned(),
+        None => format!("Measure type {id}"),
+    }
+}
+
 /// The measure type `id` from the built-in table; an unknown id gives kind
 /// [`MeasureKind::Other`], series `'?'` and the description `"Measure type {id}"`.
 pub fn measure_type(id: &str) -> MeasureTypeInfo {
-    match MEASURE_TYPES.iter().find(|(i, ..)| *i == id) {
+    match entry(id) {
         Some((i, description, series, kind)) => MeasureTypeInfo {
             id: (*i).to_owned(),
             description: (*description).to_owned(),

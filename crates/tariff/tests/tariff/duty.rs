@@ -1690,6 +1690,7 @@ mod tariff_meursing {
             documents: vec![],
             unit_price: None,
             meursing_code: code.map(Into::into),
+            exchange_rates: Vec::new(),
         }
     }
 
@@ -1791,4 +1792,49 @@ mod tariff_meursing {
             assert_eq!((t.kind, t.series), (kind, series), "{id}");
         }
     }
+}
+
+/// A specific amount in another currency than the context's is converted at the given rate
+/// (amount ÷ rate at full precision, the line rounded once); without a rate it is an error.
+#[test]
+fn components_in_another_currency_are_converted_at_the_rate() {
+    let gbp = |amount: &str, unit: &str| MeasureComponent {
+        monetary_unit: Some("GBP".into()),
+        ..sp("01", amount, unit)
+    };
+    let rates = vec![("GBP".to_owned(), d("0.85765"))];
+    let q = qty(&[("TNE", "10")]);
+    let ctx = EvalContext::borrowed(d("1000"), &q)
+        .with_currency("EUR")
+        .with_rates(&rates);
+    // 198.33 GBP/t = 231.2482... EUR/t; × 10 t = 2,312.48 EUR.
+    let e = evaluate(&[gbp("198.33", "TNE")], &ctx).unwrap();
+    assert_eq!(e.amount, d("2312.48"));
+    assert!(
+        e.formula.contains("198.33 GBP (÷ 0.85765 = 231.2482 EUR)"),
+        "{}",
+        e.formula
+    );
+    // Compound with an EUR ad valorem part: 5 % of 1,000 + 144.10 GBP/t × 10 t.
+    let e = evaluate(
+        &[
+            av("01", "5"),
+            MeasureComponent {
+                duty_expression_id: "04".into(),
+                ..gbp("144.10", "TNE")
+            },
+        ],
+        &ctx,
+    )
+    .unwrap();
+    assert_eq!(e.amount, d("1730.17"));
+    // A currency without a rate is refused, never treated as EUR.
+    let ctx = EvalContext::borrowed(d("1000"), &q).with_currency("EUR");
+    assert_eq!(
+        evaluate(&[gbp("198.33", "TNE")], &ctx),
+        Err(DutyError::CurrencyMismatch {
+            component: "GBP".into(),
+            context: "EUR".into()
+        })
+    );
 }

@@ -202,6 +202,7 @@ fn uk_calculation() {
         documents: vec![],
         unit_price: None,
         meursing_code: None,
+        exchange_rates: Vec::new(),
     };
     // From CN: 35.10 EUR per 100 kg × 20 (2,000 kg) = 702.00 EUR. The UK 103 without N851
     // and the 105/750 end-use/control measures without documents are prohibitions.

@@ -448,6 +448,7 @@ fn req(commodity: &str, origin: &str, value: &str) -> CalcRequest {
         documents: vec![],
         unit_price: None,
         meursing_code: None,
+        exchange_rates: Vec::new(),
     }
 }
 

@@ -30,6 +30,16 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 32)]
         connections: usize,
     },
+    /// Duty calculation: in-process throughput on one core on a commodity with 50+ measures,
+    /// then the duty-calculation HTTP endpoint versus /health in the same run.
+    Tariff {
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent keep-alive connections for the HTTP part.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+    },
     /// Tariff search: index build time over the full CN 2026, then latency of the 3,096 real
     /// queries of the reference set (p50/p99/max) and how many find nothing.
     Search {
@@ -56,6 +66,10 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
             seconds,
             connections,
         } => http(seconds, connections).await,
+        BenchCmd::Tariff {
+            seconds,
+            connections,
+        } => crate::bench_tariff::run(seconds, connections).await,
         BenchCmd::Search {
             reference,
             rounds,
@@ -138,22 +152,22 @@ async fn audit(entries: usize, producers: usize) -> Result<()> {
     Ok(())
 }
 
-struct LoadResult {
+pub(crate) struct LoadResult {
     requests: u64,
-    errors: u64,
+    pub(crate) errors: u64,
     elapsed: Duration,
     latencies_us: Vec<u32>,
 }
 
 impl LoadResult {
-    fn pct(&self, p: f64) -> f64 {
+    pub(crate) fn pct(&self, p: f64) -> f64 {
         if self.latencies_us.is_empty() {
             return 0.0;
         }
         let i = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
         f64::from(self.latencies_us[i]) / 1000.0
     }
-    fn rps(&self) -> f64 {
+    pub(crate) fn rps(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
 }
@@ -171,7 +185,17 @@ async fn load(
         req.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }
     req.push_str("\r\n");
-    let req = Arc::new(req.into_bytes());
+    load_request(addr, req.as_bytes(), seconds, connections).await
+}
+
+/// The load generator for any request, given as the raw bytes of one HTTP/1.1 request.
+pub(crate) async fn load_request(
+    addr: std::net::SocketAddr,
+    request: &[u8],
+    seconds: u64,
+    connections: usize,
+) -> Result<LoadResult> {
+    let req = Arc::new(request.to_vec());
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
     let mut tasks = Vec::new();

@@ -1,8 +1,14 @@
 //! `portorium`: the one binary. `serve` runs the three gateways; the other commands administer
 //! a data directory (they may run while the server is serving).
 
+/// mimalloc: fewer allocator locks between the server's worker threads than the system
+/// allocator (the duty calculation and JSON rendering allocate many small strings).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod bench_search;
+mod bench_tariff;
 mod config;
 mod tariff_cmd;
 

@@ -58,7 +58,6 @@ impl LayerArgs {
     }
 }
 
-
 /// Read and convert every file; nothing is written yet.
 fn prepare(files: &[PathBuf], xsd: Option<&Path>) -> Result<(Vec<Change>, String)> {
     let schema = match xsd {

@@ -111,7 +111,14 @@ pub fn synthetic_changes() -> Result<Vec<Change>> {
         Option<&'static str>,
         Option<&'static str>,
     );
-    let mut measures: Vec<(&str, String, Option<String>, Option<String>, Vec<Comp>)> = vec![
+    type MeasureRow = (
+        &'static str,
+        String,
+        Option<String>,
+        Option<String>,
+        Vec<Comp>,
+    );
+    let mut measures: Vec<MeasureRow> = vec![
         (
             "103",
             "1011".into(),

@@ -2,8 +2,8 @@
 
 use crate::api::Paged;
 use crate::error::{ErrorCode, FieldError, Problem};
-use crate::routes::{national_measures, ops, quotas, shared, tariff, tariff_admin, tariff_browse};
 use crate::routes::tariff_search;
+use crate::routes::{national_measures, ops, quotas, shared, tariff, tariff_admin, tariff_browse};
 use portorium_audit::{AuditEntry, Outcome};
 use portorium_store::{
     AgencyRow, MessageRow, OfficeRow, PrincipalRow, ProofBundle, TenantRow, TokenRow, TraderRow,

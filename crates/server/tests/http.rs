@@ -1497,8 +1497,7 @@ async fn tariff_browse_sections_lines_and_areas() {
                         c["line"]["suffix"].as_str().unwrap()
                     )
                 })
-                .filter(|c| c.as_str() <= target)
-                .next_back();
+                .rfind(|c| c.as_str() <= target);
             match next {
                 Some(n) => code = n,
                 None => break,
@@ -1687,11 +1686,10 @@ async fn tariff_imports_through_the_administration_api() {
         let rates = std::fs::read_to_string(dir.join("xi_monetary_exchange_rates.xml")).unwrap();
         let boundary = "portorium-test-boundary";
         let mut form = String::new();
-        for (name, content) in [("xi_monetary_exchange_rates.xml", &rates)] {
-            form.push_str(&format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/xml\r\n\r\n{content}\r\n"
-            ));
-        }
+        let name = "xi_monetary_exchange_rates.xml";
+        form.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/xml\r\n\r\n{rates}\r\n"
+        ));
         form.push_str(&format!("--{boundary}--\r\n"));
         let ct = format!("multipart/form-data; boundary={boundary}");
         let r = call(

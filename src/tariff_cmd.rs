@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::Admin;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use portorium_store::{NewTariffRecord, RecordChange, TariffLayer};
+use portorium_store::TariffLayer;
 use portorium_tariff::layer::{prepare_import, Change, ImportFile};
 use std::path::{Path, PathBuf};
 
@@ -105,25 +105,8 @@ pub async fn run(cfg: &Config, cmd: TariffCmd) -> Result<()> {
             let layer = layer.layer()?;
             let xsd = taric3_xsd.or_else(crate::config::default_taric3_xsd);
             let (changes, format) = prepare(&files, xsd.as_deref())?;
-            let changes: Vec<RecordChange> = changes
-                .into_iter()
-                .map(|c| {
-                    if c.delete {
-                        RecordChange::Delete {
-                            kind: c.kind,
-                            key: c.key,
-                        }
-                    } else {
-                        RecordChange::Upsert(NewTariffRecord {
-                            kind: c.kind,
-                            key: c.key,
-                            valid_from: c.valid_from,
-                            valid_to: c.valid_to,
-                            payload: c.payload,
-                        })
-                    }
-                })
-                .collect();
+            let changes =
+                portorium_server::routes::tariff_admin::to_record_changes(&layer, changes);
             let bar = indicatif::ProgressBar::new(changes.len() as u64);
             bar.set_style(
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records {elapsed}")

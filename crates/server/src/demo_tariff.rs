@@ -6,8 +6,8 @@
 
 use crate::error::{ApiError, ErrorCode};
 use portorium_kernel::TenantCode;
-use portorium_store::{NewTariffRecord, RecordChange, Store, TariffImportRow, TariffLayer};
-use portorium_tariff::layer::{prepare_import, Change, ImportFile, Taric3Validator};
+use portorium_store::{RecordChange, Store, TariffImportRow, TariffLayer};
+use portorium_tariff::layer::{prepare_import, ImportFile, Taric3Validator};
 
 /// The common layer: nomenclature, areas, customs duties, preferences, quotas, trade
 /// defence, controls, the Meursing table, exchange rates.
@@ -47,35 +47,9 @@ pub fn import_changes(
     }];
     let prepared = prepare_import(&files, validate)
         .map_err(|e| ApiError::new(ErrorCode::InvalidImport, e.to_string()))?;
-    let national = matches!(layer, TariffLayer::Tenant(_));
     let format = prepared.format();
-    let changes = prepared
-        .changes
-        .into_iter()
-        .map(|c| record_change(c, national))
-        .collect();
+    let changes = crate::routes::tariff_admin::to_record_changes(layer, prepared.changes);
     Ok((changes, format))
-}
-
-fn record_change(mut c: Change, national: bool) -> RecordChange {
-    if c.delete {
-        return RecordChange::Delete {
-            kind: c.kind,
-            key: c.key,
-        };
-    }
-    if national && c.kind == "measure" {
-        if let Some(fields) = c.payload.as_object_mut() {
-            fields.insert("national".to_owned(), serde_json::Value::Bool(true));
-        }
-    }
-    RecordChange::Upsert(NewTariffRecord {
-        kind: c.kind,
-        key: c.key,
-        valid_from: c.valid_from,
-        valid_to: c.valid_to,
-        payload: c.payload,
-    })
 }
 
 /// Imports the demo tariff: the common layer, then the NL and DE national layers (the

@@ -14,7 +14,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::portal::{render, see_other, Layout};
 use crate::routes::tariff::{
     commodity_view, duty_calculation, CommodityLine, CommodityQuery, DutyCalculationRequest,
-    DutyCalculationView, MeasureView, Money,
+    DutyCalculationView, MeasureView, Money, UnitPrice,
 };
 use crate::routes::{handler, Access, Table};
 use crate::state::{AppState, Caller, MaybeCaller};
@@ -1095,9 +1095,10 @@ fn calc_request(f: &CalcForm, errors: &mut FieldErrors) -> Option<DutyCalculatio
         None
     } else {
         match decimal(&f.price_amount) {
-            Some(a) => Some(Money {
+            Some(a) => Some(UnitPrice {
                 amount: a,
                 currency: f.price_currency.clone(),
+                unit: None,
             }),
             None => {
                 errors.add("unit_price", "The unit price must be a number.");

@@ -1619,11 +1619,12 @@ async fn tariff_imports_through_the_administration_api() {
         };
         let r = call("GET", &commodity("GB"), None, None, &[]).await;
         assert_eq!(r.status, 200, "{}", r.text);
+        // Imported into the national layer: the administration's own measures.
         assert!(r.body["measures"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|m| m["duty_expression"] == "10.90 %"));
+            .any(|m| m["duty_expression"] == "10.90 %" && m["national"] == true));
         let r = call("GET", &commodity("NL"), None, None, &[]).await;
         assert_eq!(r.status, 404, "{}", r.text);
 
@@ -4716,4 +4717,62 @@ async fn gbp_priced_components_in_a_gbp_administration() {
             .unwrap()
             .contains("198.33 GBP"));
     }
+}
+
+/// `unit_price {amount, currency, unit}`: the entry-price ladder reads the price per 100 kg;
+/// a price per kg or per tonne is converted first, and an unknown unit names the field.
+#[tokio::test]
+async fn unit_price_with_its_unit() {
+    let s = TestServer::sqlite().await;
+    let url = format!(
+        "{}/api/v1/tariffs/NL/duty-calculations",
+        s.url(Circle::Trader)
+    );
+    let body = |price: Value| {
+        json!({
+            "commodity_code": "0709931000", "origin": "TR", "date": "2026-03-02",
+            "customs_value": {"amount": "1000", "currency": "EUR"},
+            "quantities": {"KGM": "2000"}, "unit_price": price,
+        })
+        .to_string()
+    };
+    let third = |r: &Resp| -> String {
+        r.body["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["measure_type_id"] == "103")
+            .map(|o| {
+                o["lines"][0]["amount"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .unwrap_or_default()
+    };
+    let mut amounts = Vec::new();
+    for price in [
+        json!({"amount": "50.00", "currency": "EUR"}),
+        json!({"amount": "50.00", "currency": "EUR", "unit": "DTN"}),
+        json!({"amount": "0.50", "currency": "EUR", "unit": "KGM"}),
+        json!({"amount": "500", "currency": "EUR", "unit": "TNE"}),
+    ] {
+        let r = call("POST", &url, None, Some(&body(price.clone())), &[]).await;
+        assert_eq!(r.status, 200, "{price}: {}", r.text);
+        amounts.push(third(&r));
+    }
+    assert!(!amounts[0].is_empty(), "{amounts:?}");
+    assert!(amounts.iter().all(|a| a == &amounts[0]), "{amounts:?}");
+    let r = call(
+        "POST",
+        &url,
+        None,
+        Some(&body(
+            json!({"amount": "50", "currency": "EUR", "unit": "LTR"}),
+        )),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["errors"][0]["pointer"], "/unit_price/unit");
 }

@@ -301,8 +301,52 @@ pub struct DutyCalculationRequest {
     #[serde(default)]
     pub documents: Vec<String>,
     pub meursing_code: Option<String>,
-    /// Unit price for entry prices, per 100 kg net.
-    pub unit_price: Option<Money>,
+    /// Unit price for entry prices: per 100 kg net (`unit` `DTN`, the default), per kg
+    /// (`KGM`) or per tonne (`TNE`).
+    pub unit_price: Option<UnitPrice>,
+}
+
+/// A price per unit of quantity.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitPrice {
+    #[schema(value_type = String, example = "52.00")]
+    pub amount: Decimal,
+    #[schema(example = "EUR")]
+    pub currency: String,
+    /// `DTN` (100 kg, default), `KGM` or `TNE`.
+    #[schema(example = "DTN")]
+    pub unit: Option<String>,
+}
+
+impl UnitPrice {
+    /// The price per 100 kg (the unit of TARIC entry-price thresholds).
+    fn per_100_kg(&self) -> Result<Money, ApiError> {
+        let unit = self.unit.as_deref().unwrap_or("DTN").to_ascii_uppercase();
+        let factor = match unit.as_str() {
+            "DTN" => Decimal::ONE,
+            "KGM" => Decimal::ONE_HUNDRED,
+            "TNE" => Decimal::new(1, 1),
+            _ => {
+                return Err(ApiError::field(
+                    ErrorCode::InvalidField,
+                    "/unit_price/unit",
+                    "must be DTN (100 kg), KGM or TNE",
+                ))
+            }
+        };
+        let amount = self.amount.checked_mul(factor).ok_or_else(|| {
+            ApiError::field(
+                ErrorCode::InvalidField,
+                "/unit_price/amount",
+                "out of range",
+            )
+        })?;
+        Ok(Money {
+            amount,
+            currency: self.currency.clone(),
+        })
+    }
 }
 
 /// The duty of one measure.
@@ -448,7 +492,7 @@ pub(crate) async fn duty_calculation(
     let unit_price = body
         .unit_price
         .as_ref()
-        .map(|m| to_eur(m, "/unit_price"))
+        .map(|p| p.per_100_kg().and_then(|m| to_eur(&m, "/unit_price")))
         .transpose()?;
     let mut quantities = Quantities::new();
     for (unit, q) in &body.quantities {

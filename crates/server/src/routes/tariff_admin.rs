@@ -62,24 +62,32 @@ fn layer_view<'s>(
     Ok(view)
 }
 
-fn to_record_changes(changes: Vec<Change>) -> Vec<RecordChange> {
+/// Prepared changes as store changes for `layer`: measures imported into a national layer
+/// are marked `"national": true` (the administration's own measures). Used by the API, the
+/// CLI and the demo, so that every import path stores the same records.
+pub fn to_record_changes(layer: &TariffLayer, changes: Vec<Change>) -> Vec<RecordChange> {
+    let national = matches!(layer, TariffLayer::Tenant(_));
     changes
         .into_iter()
-        .map(|c| {
+        .map(|mut c| {
             if c.delete {
-                RecordChange::Delete {
+                return RecordChange::Delete {
                     kind: c.kind,
                     key: c.key,
-                }
-            } else {
-                RecordChange::Upsert(NewTariffRecord {
-                    kind: c.kind,
-                    key: c.key,
-                    valid_from: c.valid_from,
-                    valid_to: c.valid_to,
-                    payload: c.payload,
-                })
+                };
             }
+            if national && c.kind == "measure" {
+                if let Some(fields) = c.payload.as_object_mut() {
+                    fields.insert("national".to_owned(), serde_json::Value::Bool(true));
+                }
+            }
+            RecordChange::Upsert(NewTariffRecord {
+                kind: c.kind,
+                key: c.key,
+                valid_from: c.valid_from,
+                valid_to: c.valid_to,
+                payload: c.payload,
+            })
         })
         .collect()
 }
@@ -197,7 +205,7 @@ async fn import_into(
     })??;
     let (source, prepared) = prepared;
     let format = prepared.format();
-    let changes = to_record_changes(prepared.changes);
+    let changes = to_record_changes(&view.tariff_layer()?, prepared.changes);
     view.tariff_import(&source, &format, &changes)
         .await
         .map_err(|e| match e {

@@ -674,11 +674,13 @@ async fn serve(cfg: Config) -> Result<()> {
     );
     if store.setting("demo_loaded").await?.is_some() {
         say!(
-            "Demo environment: administrations NL and DE; portal password \"{}\" for:",
+            "Demo environment: administrations NL and DE with a demo tariff (portal /tariff); portal password \"{}\" for:",
             portorium_server::demo::DEMO_PASSWORD
         );
         say!("  trader:NL000000001  trader:DE000000002          (trader gateway)");
-        say!("  officer:NL/jdevries  officer:DE/mmueller  agency:NL/NVWA/pbakker");
+        say!("  officer:NL/jdevries  officer:DE/mmueller          (tariff managers)");
+        say!("  officer:NL/avandijk  officer:DE/kschmidt          (tariff approvers)");
+        say!("  agency:NL/NVWA/pbakker");
         say!("  security:NL/kvisser  security:central/lmartin   (administration gateway)");
         say!(
             "  API tokens for every demo principal (and operator:admin): {}",

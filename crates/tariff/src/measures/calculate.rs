@@ -255,7 +255,8 @@ pub fn meursing_figures(data: &TariffData, origin: &str, date: NaiveDate) -> Meu
 struct Resolved<'a> {
     measure: &'a Measure,
     kind: MeasureKind,
-    components: Vec<MeasureComponent>,
+    /// The measure's own components, or those of the condition that applies.
+    components: std::borrow::Cow<'a, [MeasureComponent]>,
     /// The readable duty of `components`, written once (VAT is evaluated per option).
     duty_expression: String,
 }
@@ -319,9 +320,9 @@ fn calculate_applicable(
             Resolution::NotApplicable => {}
             Resolution::Apply(components) => {
                 let components = if components.is_empty() {
-                    m.components.clone()
+                    std::borrow::Cow::Borrowed(m.components.as_slice())
                 } else {
-                    components
+                    std::borrow::Cow::Owned(components)
                 };
                 resolved.push(Resolved {
                     measure: m,

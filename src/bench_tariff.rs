@@ -347,7 +347,7 @@ pub async fn run(seconds: u64, connections: usize) -> Result<()> {
     let health = format!("GET /health HTTP/1.1\r\nHost: {ops}\r\nAccept: application/json\r\n\r\n")
         .into_bytes();
     // The same endpoint on a plain commodity of the demo tariff (one duty, VAT): the cost of
-    // the endpoint itself, apart from the 56-measure evaluation.
+    // the endpoint itself, apart from the 58-measure evaluation.
     let plain_body = json!({
         "commodity_code": "8471300000", "origin": "CN", "date": "2026-06-15",
         "customs_value": {"amount": "1000.00", "currency": "EUR"},

@@ -30,9 +30,10 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// The body limit of a route (by its template): imports take larger bodies.
+    /// The body limit of a route (by its template): the routes in
+    /// [`crate::routes::IMPORT_ROUTES`] take larger bodies.
     pub fn body_limit_for(&self, route: &str) -> usize {
-        if route.ends_with("/imports") {
+        if crate::routes::IMPORT_ROUTES.contains(&route) {
             self.import_body_limit.max(self.body_limit)
         } else {
             self.body_limit

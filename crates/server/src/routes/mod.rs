@@ -120,6 +120,13 @@ use Access::{Authenticated as Auth, Public};
 /// audit layer treats them like reads: audited only when refused (401/403).
 pub const QUERY_POSTS: &[&str] = &["/api/v1/tariffs/{tenant}/duty-calculations"];
 
+/// Routes that take a tariff file as their body: their limit is
+/// [`crate::state::ServerConfig::import_body_limit`] instead of `body_limit`.
+pub const IMPORT_ROUTES: &[&str] = &[
+    "/api/v1/tariffs/{tenant}/imports",
+    "/api/v1/tariff/common/imports",
+];
+
 /// Whether a request to this route template changes state.
 pub fn changes_state(method: &http::Method, route: &str) -> bool {
     !(matches!(

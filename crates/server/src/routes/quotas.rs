@@ -393,6 +393,20 @@ fn quota_resource(tenant: &TenantCode, order_number: &str) -> Resource {
     Resource::new(ResourceKind::Quota, order_number).in_tenant(tenant.clone())
 }
 
+/// The tenant and order number of the path, with `action` authorized on that quota.
+fn authorize_quota(
+    state: &AppState,
+    caller: &Caller,
+    tenant: &str,
+    order_number: &str,
+    action: Action,
+) -> ApiResult<(TenantCode, String)> {
+    let order_number = order_param(order_number)?;
+    let tenant: TenantCode = path_param("tenant", tenant)?;
+    state.authorize(caller, action, &quota_resource(&tenant, &order_number))?;
+    Ok((tenant, order_number))
+}
+
 fn unavailable(r: &Refusal) -> ApiError {
     match r {
         Refusal::UnitMismatch { .. } => {
@@ -572,13 +586,8 @@ pub async fn request_allocation(
     ApiPath((tenant, order_number)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<AllocationRequestBody>,
 ) -> ApiResult<(StatusCode, Json<AllocationView>)> {
-    let order_number = order_param(&order_number)?;
-    let tenant: TenantCode = path_param("tenant", &tenant)?;
-    state.authorize(
-        &caller,
-        Action::QuotaDraw,
-        &quota_resource(&tenant, &order_number),
-    )?;
+    let (tenant, order_number) =
+        authorize_quota(&state, &caller, &tenant, &order_number, Action::QuotaDraw)?;
     check_unit(&body.unit)?;
     check_reference(&body.declaration_reference)?;
     let (_, built) = load(&state, tenant.as_str()).await?;
@@ -641,13 +650,8 @@ pub async fn return_quantity(
     ApiPath((tenant, order_number)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<ReturnBody>,
 ) -> ApiResult<(StatusCode, Json<QuotaReturnRow>)> {
-    let order_number = order_param(&order_number)?;
-    let tenant: TenantCode = path_param("tenant", &tenant)?;
-    state.authorize(
-        &caller,
-        Action::QuotaDraw,
-        &quota_resource(&tenant, &order_number),
-    )?;
+    let (tenant, order_number) =
+        authorize_quota(&state, &caller, &tenant, &order_number, Action::QuotaDraw)?;
     if body.quantity <= Decimal::ZERO {
         return Err(ApiError::field(
             ErrorCode::InvalidField,
@@ -718,13 +722,8 @@ pub async fn record_surveillance(
     ApiPath((tenant, order_number)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<SurveillanceBody>,
 ) -> ApiResult<(StatusCode, Json<QuotaSurveillanceRow>)> {
-    let order_number = order_param(&order_number)?;
-    let tenant: TenantCode = path_param("tenant", &tenant)?;
-    state.authorize(
-        &caller,
-        Action::QuotaDraw,
-        &quota_resource(&tenant, &order_number),
-    )?;
+    let (tenant, order_number) =
+        authorize_quota(&state, &caller, &tenant, &order_number, Action::QuotaDraw)?;
     check_unit(&body.unit)?;
     check_reference(&body.declaration_reference)?;
     if body.quantity <= Decimal::ZERO {
@@ -777,13 +776,8 @@ pub async fn surveillance(
     caller: Caller,
     ApiPath((tenant, order_number)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<SurveillanceView>> {
-    let order_number = order_param(&order_number)?;
-    let tenant: TenantCode = path_param("tenant", &tenant)?;
-    state.authorize(
-        &caller,
-        Action::TariffRead,
-        &quota_resource(&tenant, &order_number),
-    )?;
+    let (_, order_number) =
+        authorize_quota(&state, &caller, &tenant, &order_number, Action::TariffRead)?;
     let records = state
         .store
         .scoped(caller.scope())

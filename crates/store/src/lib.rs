@@ -12,6 +12,7 @@
 mod audit;
 mod backup;
 mod db;
+mod declarations;
 mod error;
 mod idempotency;
 mod identity;
@@ -19,6 +20,7 @@ mod messages;
 mod national_measures;
 mod outbox;
 mod quotas;
+mod refdata;
 mod scope;
 mod tariff;
 pub mod testing;
@@ -26,6 +28,11 @@ pub mod testing;
 pub use audit::{verify_log, AuditLog, AuditLogConfig, AuditRecord, ProofBundle};
 pub use backup::{backup_sqlite, restore_sqlite};
 pub use db::{Backend, Page, Store, StoreOptions};
+pub use declarations::{
+    AuthorisationRow, Direction, GuaranteeBalance, GuaranteeReservationRow, GuaranteeRow,
+    GuaranteeShortfall, MessageOutcome, MovementHistoryRow, MovementKind, MovementMessageRow,
+    MovementRow, NewAuthorisation, NewGuarantee, NewMovement, NewMovementMessage, Transition,
+};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyOutcome, StoredResponse};
 pub use identity::{
@@ -41,6 +48,10 @@ pub use outbox::{OutboxEvent, Tx};
 pub use quotas::{
     NewAllocationRequest, NewSurveillance, QuotaAllocationRow, QuotaBalanceRow, QuotaHistoryRow,
     QuotaOpening, QuotaReturnRow, QuotaSurveillanceRow, ReturnContext,
+};
+pub use refdata::{
+    NewRefCode, NewRefOffice, RefOfficeRow, RefdataBatch, RefdataImportRow, CODE_LIST_CATALOGUE,
+    OFFICE_LIST,
 };
 pub use scope::{Scope, Scoped};
 pub use tariff::{

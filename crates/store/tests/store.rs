@@ -1531,3 +1531,6 @@ async fn national_measure_sids_per_administration() {
         assert!(national_sid(&"NL".parse().unwrap(), NATIONAL_SID_BLOCK).is_err());
     }
 }
+
+#[path = "store/declarations.rs"]
+mod declarations;

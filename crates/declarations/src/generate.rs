@@ -56,14 +56,18 @@ impl Outbound {
 
     fn root(&self, m: MessageType) -> Element {
         let mut root = Element::new(m.root_element());
-        root.attributes.push(("PhaseID".to_owned(), PHASE_ID.to_owned()));
+        root.attributes
+            .push(("PhaseID".to_owned(), PHASE_ID.to_owned()));
         root.with(Element::leaf("messageSender", &self.sender))
             .with(Element::leaf("messageRecipient", &self.recipient))
             .with(Element::leaf(
                 "preparationDateAndTime",
                 self.prepared_at.format(DATE_TIME).to_string(),
             ))
-            .with(Element::leaf("messageIdentification", &self.message_identification))
+            .with(Element::leaf(
+                "messageIdentification",
+                &self.message_identification,
+            ))
             .with(Element::leaf("messageType", m.code()))
             .with_opt(
                 self.correlation_identifier
@@ -89,7 +93,11 @@ impl Departure {
     pub fn of(message: &ParsedMessage) -> Departure {
         Departure {
             lrn: message.fields.lrn.clone().unwrap_or_default(),
-            office_of_departure: message.fields.office_of_departure.clone().unwrap_or_default(),
+            office_of_departure: message
+                .fields
+                .office_of_departure
+                .clone()
+                .unwrap_or_default(),
             holder: message.fields.holder.clone().unwrap_or_default(),
         }
     }
@@ -105,7 +113,10 @@ impl Departure {
         Element::new("HolderOfTheTransitProcedure")
             .with_opt(leaf("identificationNumber", &h.identification_number))
             .with_opt(if with_tir {
-                leaf("TIRHolderIdentificationNumber", &h.tir_holder_identification_number)
+                leaf(
+                    "TIRHolderIdentificationNumber",
+                    &h.tir_holder_identification_number,
+                )
             } else {
                 None
             })
@@ -141,18 +152,26 @@ impl Arrival {
                 .office_of_destination_actual
                 .clone()
                 .unwrap_or_default(),
-            trader_at_destination: message.fields.trader_at_destination.clone().unwrap_or_default(),
+            trader_at_destination: message
+                .fields
+                .trader_at_destination
+                .clone()
+                .unwrap_or_default(),
         }
     }
 
     fn office(&self) -> Element {
-        Element::new("CustomsOfficeOfDestinationActual")
-            .with(Element::leaf("referenceNumber", &self.office_of_destination_actual))
+        Element::new("CustomsOfficeOfDestinationActual").with(Element::leaf(
+            "referenceNumber",
+            &self.office_of_destination_actual,
+        ))
     }
 
     fn trader(&self) -> Element {
-        Element::new("TraderAtDestination")
-            .with(Element::leaf("identificationNumber", &self.trader_at_destination))
+        Element::new("TraderAtDestination").with(Element::leaf(
+            "identificationNumber",
+            &self.trader_at_destination,
+        ))
     }
 }
 
@@ -174,7 +193,10 @@ pub struct RejectionDecision {
 fn rejection_elements(d: &RejectionDecision) -> Vec<Element> {
     let mut v = vec![
         Element::leaf("businessRejectionType", d.rejected.number()),
-        Element::leaf("rejectionDateAndTime", d.rejected_at.format(DATE_TIME).to_string()),
+        Element::leaf(
+            "rejectionDateAndTime",
+            d.rejected_at.format(DATE_TIME).to_string(),
+        ),
         Element::leaf("rejectionCode", d.code.to_string()),
     ];
     if let Some(r) = &d.reason {
@@ -188,7 +210,10 @@ fn functional_errors(errors: &[FunctionalError]) -> Vec<Element> {
         .iter()
         .map(|e| {
             Element::new("FunctionalError")
-                .with(Element::leaf("errorPointer", truncate(&e.error_pointer, 512)))
+                .with(Element::leaf(
+                    "errorPointer",
+                    truncate(&e.error_pointer, 512),
+                ))
                 .with(Element::leaf("errorCode", e.message_code().to_string()))
                 .with(Element::leaf("errorReason", e.message_reason()))
                 .with_opt(
@@ -281,7 +306,10 @@ pub fn cc060c(h: &Outbound, d: &Departure, mrn: &Mrn, c: &ControlDecision) -> St
                     "controlNotificationDateAndTime",
                     c.notified_at.format(DATE_TIME).to_string(),
                 ))
-                .with(Element::leaf("notificationType", (c.notification_type % 10).to_string())),
+                .with(Element::leaf(
+                    "notificationType",
+                    (c.notification_type % 10).to_string(),
+                )),
         )
         .with(d.office())
         .with(d.holder(true));
@@ -323,7 +351,10 @@ pub fn cc051c(
                         submitted_at.format(DATE_TIME).to_string(),
                     ))
                     .with(Element::leaf("noReleaseMotivationCode", motivation_code))
-                    .with(Element::leaf("noReleaseMotivationText", truncate(motivation_text, 512))),
+                    .with(Element::leaf(
+                        "noReleaseMotivationText",
+                        truncate(motivation_text, 512),
+                    )),
             )
             .with(d.office())
             .with(d.holder(true)),
@@ -393,7 +424,10 @@ pub fn cc009c(h: &Outbound, d: &Departure, mrn: Option<&Mrn>, i: &InvalidationDe
                         i.decided_at.format(DATE_TIME).to_string(),
                     ))
                     .with(Element::leaf("decision", flag(i.granted)))
-                    .with(Element::leaf("initiatedByCustoms", flag(i.initiated_by_customs)))
+                    .with(Element::leaf(
+                        "initiatedByCustoms",
+                        flag(i.initiated_by_customs),
+                    ))
                     .with_opt(
                         i.justification
                             .as_ref()
@@ -413,8 +447,14 @@ pub fn cc025c(h: &Outbound, a: &Arrival, released_on: NaiveDate, release_indicat
             .with(
                 Element::new("TransitOperation")
                     .with(Element::leaf("MRN", &a.mrn))
-                    .with(Element::leaf("releaseDate", released_on.format(DATE).to_string()))
-                    .with(Element::leaf("releaseIndicator", (release_indicator % 10).to_string())),
+                    .with(Element::leaf(
+                        "releaseDate",
+                        released_on.format(DATE).to_string(),
+                    ))
+                    .with(Element::leaf(
+                        "releaseIndicator",
+                        (release_indicator % 10).to_string(),
+                    )),
             )
             .with(a.office())
             .with(a.trader()),
@@ -474,7 +514,8 @@ pub fn cc055c(
     if guarantees.is_empty() || guarantees.iter().any(|g| g.reasons.is_empty()) {
         return Err(DeclarationError::Generate {
             message: "CC055C".to_owned(),
-            reason: "at least one guarantee reference with at least one reason is required".to_owned(),
+            reason: "at least one guarantee reference with at least one reason is required"
+                .to_owned(),
         });
     }
     let mut root = h
@@ -527,9 +568,9 @@ pub fn cc029c(
     mrn: &Mrn,
     r: &ReleaseDecision,
 ) -> Result<String, DeclarationError> {
-    let ty = schemas.root_type(MessageType::CC029C).ok_or_else(|| DeclarationError::NoSchema(
-        "CC029C".to_owned(),
-    ))?;
+    let ty = schemas
+        .root_type(MessageType::CC029C)
+        .ok_or_else(|| DeclarationError::NoSchema("CC029C".to_owned()))?;
     let mut source = declaration.root.clone();
     // Header and decision fields.
     source.children.retain(|c| {
@@ -545,20 +586,31 @@ pub fn cc029c(
     });
     let header = h.root(MessageType::CC029C);
     source.children.splice(0..0, header.children.clone());
-    if let Some(op) = source.children.iter_mut().find(|c| c.name == "TransitOperation") {
+    if let Some(op) = source
+        .children
+        .iter_mut()
+        .find(|c| c.name == "TransitOperation")
+    {
         op.children.retain(|c| c.name != "MRN");
         op.children.push(Element::leaf("MRN", mrn.as_str()));
         op.children.push(Element::leaf(
             "declarationAcceptanceDate",
             r.accepted_on.format(DATE).to_string(),
         ));
-        op.children.push(Element::leaf("releaseDate", r.released_on.format(DATE).to_string()));
+        op.children.push(Element::leaf(
+            "releaseDate",
+            r.released_on.format(DATE).to_string(),
+        ));
     }
     if let Some(c) = source.children.iter_mut().find(|c| c.name == "Consignment") {
         if c.child("containerIndicator").is_none() {
             c.children.push(Element::leaf(
                 "containerIndicator",
-                if r.container_indicator_default { "1" } else { "0" },
+                if r.container_indicator_default {
+                    "1"
+                } else {
+                    "0"
+                },
             ));
         }
     }
@@ -571,7 +623,9 @@ pub fn cc029c(
 fn project(schemas: &SchemaSet, ty: &ComplexType, source: &Element, out: &mut Element) {
     for p in &ty.sequence {
         let child_type = p.type_name.as_deref().and_then(|t| schemas.complex_type(t));
-        let max = p.max.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        let max = p
+            .max
+            .map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
         for c in source.children_named(&p.name).take(max) {
             let mut el = Element::new(&p.name);
             match child_type {

@@ -20,7 +20,11 @@ fn pointer_escape(s: &str) -> String {
 
 fn json_err(pointer: &str, message: impl Into<String>) -> DeclarationError {
     DeclarationError::Json {
-        pointer: if pointer.is_empty() { "/".to_owned() } else { pointer.to_owned() },
+        pointer: if pointer.is_empty() {
+            "/".to_owned()
+        } else {
+            pointer.to_owned()
+        },
         message: message.into(),
     }
 }
@@ -29,7 +33,11 @@ fn json_err(pointer: &str, message: impl Into<String>) -> DeclarationError {
 pub fn root_of_json(bytes: &[u8]) -> Result<(String, Value), DeclarationError> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| DeclarationError::Json {
         pointer: "/".to_owned(),
-        message: format!("not valid JSON (line {}, column {}): {e}", e.line(), e.column()),
+        message: format!(
+            "not valid JSON (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        ),
     })?;
     let Value::Object(map) = value else {
         return Err(json_err("", "the body must be a JSON object"));
@@ -37,13 +45,19 @@ pub fn root_of_json(bytes: &[u8]) -> Result<(String, Value), DeclarationError> {
     if map.len() != 1 {
         return Err(json_err(
             "",
-            format!("the body must have exactly one root key, found {}", map.len()),
+            format!(
+                "the body must have exactly one root key, found {}",
+                map.len()
+            ),
         ));
     }
     let Some((key, inner)) = map.into_iter().next() else {
         return Err(json_err("", "no root key"));
     };
-    let local = key.rsplit_once(':').map_or(key.as_str(), |(_, l)| l).to_owned();
+    let local = key
+        .rsplit_once(':')
+        .map_or(key.as_str(), |(_, l)| l)
+        .to_owned();
     Ok((local, inner))
 }
 
@@ -53,9 +67,8 @@ pub fn root_of_json(bytes: &[u8]) -> Result<(String, Value), DeclarationError> {
 /// must be an element (or attribute) of its parent's type.
 pub fn json_to_element(schemas: &SchemaSet, bytes: &[u8]) -> Result<Element, DeclarationError> {
     let (root_name, inner) = root_of_json(bytes)?;
-    let message = MessageType::from_code(&root_name).ok_or_else(|| {
-        json_err("", format!("unknown root element {root_name:?}"))
-    })?;
+    let message = MessageType::from_code(&root_name)
+        .ok_or_else(|| json_err("", format!("unknown root element {root_name:?}")))?;
     let ty = schemas
         .root_type(message)
         .ok_or_else(|| json_err("", format!("no schema for root element {root_name:?}")))?;
@@ -98,16 +111,19 @@ fn fill(
         let kptr = format!("{ptr}/{}", pointer_escape(key));
         if let Some(attr) = key.strip_prefix('@') {
             if !ty.attributes.iter().any(|a| a == attr) {
-                return Err(json_err(&kptr, format!("unknown attribute {attr:?} of {}", out.name)));
+                return Err(json_err(
+                    &kptr,
+                    format!("unknown attribute {attr:?} of {}", out.name),
+                ));
             }
             let text = scalar_text(v)
                 .ok_or_else(|| json_err(&kptr, "an attribute must be a string or number"))?;
             out.attributes.push((attr.to_owned(), text));
             continue;
         }
-        let (pos, particle) = ty.particle(key).ok_or_else(|| {
-            json_err(&kptr, format!("unknown element {key:?} in {}", out.name))
-        })?;
+        let (pos, particle) = ty
+            .particle(key)
+            .ok_or_else(|| json_err(&kptr, format!("unknown element {key:?} in {}", out.name)))?;
         let child_type = particle
             .type_name
             .as_deref()

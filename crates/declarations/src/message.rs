@@ -140,9 +140,12 @@ impl MessageType {
     /// Who sends it.
     pub fn direction(self) -> Direction {
         match self {
-            Self::CC007C | Self::CC013C | Self::CC014C | Self::CC015C | Self::CC044C | Self::CC170C => {
-                Direction::FromTrader
-            }
+            Self::CC007C
+            | Self::CC013C
+            | Self::CC014C
+            | Self::CC015C
+            | Self::CC044C
+            | Self::CC170C => Direction::FromTrader,
             _ => Direction::ToTrader,
         }
     }

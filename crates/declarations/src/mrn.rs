@@ -16,10 +16,10 @@
 //! multiplied by 2^position (position 0 for the first character), the sum is
 //! taken modulo 11 and the result modulo 10 (a remainder of 10 gives 0).
 //!
-//! Because of the final "mod 10", two characters whose contributions differ by
-//! exactly 10 modulo 11 are *not* told apart; a single-character change goes
-//! undetected only when the old check value was 0 or 10 and the new one is the
-//! other (see the proptest in `tests/declarations.rs`).
+//! A single-character change goes undetected in two documented cases (see the
+//! proptest in `tests/declarations.rs`): the two characters have values
+//! congruent modulo 11 (a digit and a letter, e.g. `1` and `B` = 12), or the
+//! remainder moves between 0 and 10, which the final "mod 10" both maps to 0.
 
 use std::fmt;
 
@@ -140,7 +140,7 @@ fn char_value(c: char) -> Option<u32> {
     let mut value = 10u32;
     let mut letter = 'A';
     loop {
-        if value % 11 == 0 {
+        if value.is_multiple_of(11) {
             value += 1;
             continue;
         }

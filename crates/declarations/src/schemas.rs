@@ -39,7 +39,10 @@ pub struct ComplexType {
 impl ComplexType {
     /// The particle of a child element name.
     pub fn particle(&self, name: &str) -> Option<(usize, &Particle)> {
-        self.sequence.iter().enumerate().find(|(_, p)| p.name == name)
+        self.sequence
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.name == name)
     }
 }
 
@@ -186,7 +189,12 @@ impl Definitions {
         Ok(())
     }
 
-    fn expand(&self, items: &[Item], out: &mut Vec<Particle>, depth: u32) -> Result<(), DeclarationError> {
+    fn expand(
+        &self,
+        items: &[Item],
+        out: &mut Vec<Particle>,
+        depth: u32,
+    ) -> Result<(), DeclarationError> {
         if depth > 16 {
             return Err(DeclarationError::Schema {
                 path: String::new(),
@@ -267,12 +275,11 @@ impl SchemaSet {
         for m in MessageType::ALL {
             let p = dir.join(m.xsd_file());
             if p.is_file() {
-                let schema = portorium_xsd::Schema::from_file(&p).map_err(|e| {
-                    DeclarationError::Schema {
+                let schema =
+                    portorium_xsd::Schema::from_file(&p).map_err(|e| DeclarationError::Schema {
                         path: p.display().to_string(),
                         message: e.to_string(),
-                    }
-                })?;
+                    })?;
                 validators.insert(m, schema);
             }
         }
@@ -305,7 +312,10 @@ impl SchemaSet {
     }
 
     /// The libxml2 validator of a message type.
-    pub fn validator(&self, message: MessageType) -> Result<&portorium_xsd::Schema, DeclarationError> {
+    pub fn validator(
+        &self,
+        message: MessageType,
+    ) -> Result<&portorium_xsd::Schema, DeclarationError> {
         self.validators
             .get(&message)
             .ok_or_else(|| DeclarationError::NoSchema(message.code().to_owned()))

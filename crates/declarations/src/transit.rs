@@ -104,13 +104,20 @@ impl State {
     pub fn before_release(self) -> bool {
         matches!(
             self,
-            Self::Submitted | Self::Accepted | Self::MrnAllocated | Self::GuaranteeInvalid | Self::UnderControl
+            Self::Submitted
+                | Self::Accepted
+                | Self::MrnAllocated
+                | Self::GuaranteeInvalid
+                | Self::UnderControl
         )
     }
 
     /// Whether no further transition is possible.
     pub fn is_final(self) -> bool {
-        matches!(self, Self::NotReleased | Self::Rejected | Self::Invalidated | Self::WrittenOff)
+        matches!(
+            self,
+            Self::NotReleased | Self::Rejected | Self::Invalidated | Self::WrittenOff
+        )
     }
 
     /// Whether a guarantee reservation is held in this state (from release
@@ -220,11 +227,17 @@ pub fn apply(state: State, event: Event) -> Result<State, FunctionalError> {
         (S::MrnAllocated | S::UnderControl, E::PresentationNotification) => Some(state),
         (S::MrnAllocated | S::UnderControl, E::GuaranteeInvalid) => Some(S::GuaranteeInvalid),
         (S::GuaranteeInvalid | S::MrnAllocated | S::UnderControl, E::AcceptAmendment) => {
-            Some(if state == S::GuaranteeInvalid { S::MrnAllocated } else { state })
+            Some(if state == S::GuaranteeInvalid {
+                S::MrnAllocated
+            } else {
+                state
+            })
         }
         (S::MrnAllocated, E::Control) => Some(S::UnderControl),
         (S::MrnAllocated | S::UnderControl, E::Release) => Some(S::Released),
-        (S::MrnAllocated | S::UnderControl | S::GuaranteeInvalid, E::Refuse) => Some(S::NotReleased),
+        (S::MrnAllocated | S::UnderControl | S::GuaranteeInvalid, E::Refuse) => {
+            Some(S::NotReleased)
+        }
         (s, E::Invalidate) if s.before_release() && s != S::Submitted => Some(S::Invalidated),
         (S::Released, E::NotifyArrival) => Some(S::ArrivalNotified),
         (S::ArrivalNotified, E::PermitUnloading) => Some(S::UnloadingPermitted),
@@ -233,7 +246,9 @@ pub fn apply(state: State, event: Event) -> Result<State, FunctionalError> {
             Some(S::GoodsReleasedAtDestination)
         }
         (S::GoodsReleasedAtDestination, E::RecordControlResults) => Some(S::ControlResultsRecorded),
-        (S::GoodsReleasedAtDestination | S::ControlResultsRecorded, E::WriteOff) => Some(S::WrittenOff),
+        (S::GoodsReleasedAtDestination | S::ControlResultsRecorded, E::WriteOff) => {
+            Some(S::WrittenOff)
+        }
         _ => None,
     };
     next.ok_or_else(|| match event.message_type() {

@@ -82,7 +82,10 @@ impl FunctionalError {
             code: OUT_OF_SEQUENCE,
             error_pointer: format!("/{}/messageType", message.code()),
             rule: None,
-            reason: format!("Message out of sequence: {} not allowed in state {state}", message.code()),
+            reason: format!(
+                "Message out of sequence: {} not allowed in state {state}",
+                message.code()
+            ),
             original_value: Some(message.code().to_owned()),
         }
     }
@@ -243,12 +246,14 @@ pub fn validate(
         }
     }
     // 2. XSD.
-    let validator = schemas.validator(message_type).map_err(|e| Rejection::Schema(vec![SchemaViolation {
-        xpath: format!("/{}", root.name),
-        line: 1,
-        column: 0,
-        message: e.to_string(),
-    }]))?;
+    let validator = schemas.validator(message_type).map_err(|e| {
+        Rejection::Schema(vec![SchemaViolation {
+            xpath: format!("/{}", root.name),
+            line: 1,
+            column: 0,
+            message: e.to_string(),
+        }])
+    })?;
     if let Err(violations) = validator.validate(&xml) {
         return Err(Rejection::Schema(
             violations
@@ -276,6 +281,7 @@ pub fn validate(
     // 3. interface rules.
     let mut errors = Vec::new();
     collect_mrn_errors(&root, &mut errors);
+    interface_rules(message_type, &root, &mut errors);
     let parsed = ParsedMessage {
         message_type,
         header: Header::of(&root),
@@ -302,5 +308,83 @@ fn collect_mrn_errors(e: &Element, out: &mut Vec<FunctionalError>) {
     }
     for c in &e.children {
         collect_mrn_errors(c, out);
+    }
+}
+
+fn rule_error(code: u16, e: &Element, rule: Option<&str>, reason: &str) -> FunctionalError {
+    FunctionalError {
+        code,
+        error_pointer: e.xpath.clone(),
+        rule: rule.map(str::to_owned),
+        reason: reason.to_owned(),
+        original_value: if e.children.is_empty() {
+            Some(e.text.clone())
+        } else {
+            None
+        },
+    }
+}
+
+/// The trader-interface rules that need no stored state:
+///
+/// * when `messageRecipient` is `NTA.` and a country code, the office the message is lodged at (departure, or destination actual)
+///   belongs to that administration: its reference starts with the code (12);
+/// * the LRN holds only letters, digits, `.`, `-` and `_` (14);
+/// * CC013C names the declaration by exactly one of LRN and MRN
+///   (13 when neither, 15 when both).
+fn interface_rules(message: MessageType, root: &Element, out: &mut Vec<FunctionalError>) {
+    let country = root
+        .text_at("messageRecipient")
+        .and_then(|r| r.strip_prefix("NTA."))
+        .filter(|c| c.len() == 2 && c.chars().all(|x| x.is_ascii_uppercase()));
+    if let Some(country) = country {
+        for office in [
+            "CustomsOfficeOfDeparture",
+            "CustomsOfficeOfDestinationActual",
+        ] {
+            if let Some(r) = root.at(&format!("{office}/referenceNumber")) {
+                if !r.text.starts_with(country) {
+                    out.push(rule_error(
+                        CODELIST_VIOLATION,
+                        r,
+                        None,
+                        &format!("the office is not an office of the administration NTA.{country}"),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(lrn) = root.at("TransitOperation/LRN") {
+        if !lrn
+            .text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        {
+            out.push(rule_error(
+                RULE_VIOLATION,
+                lrn,
+                None,
+                "the LRN may contain only letters, digits, '.', '-' and '_'",
+            ));
+        }
+    }
+    if message == MessageType::CC013C {
+        if let Some(op) = root.child("TransitOperation") {
+            match (op.child("LRN"), op.child("MRN")) {
+                (None, None) => out.push(rule_error(
+                    CONDITION_MISSING,
+                    op,
+                    None,
+                    "either the LRN or the MRN is required",
+                )),
+                (Some(_), Some(mrn)) => out.push(rule_error(
+                    CONDITION_NOT_ALLOWED,
+                    mrn,
+                    None,
+                    "the LRN and the MRN must not both be given",
+                )),
+                _ => {}
+            }
+        }
     }
 }

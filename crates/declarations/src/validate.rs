@@ -327,6 +327,7 @@ fn rule_error(code: u16, e: &Element, rule: Option<&str>, reason: &str) -> Funct
 
 /// The trader-interface rules that need no stored state:
 ///
+/// * CC015C, CC013C and CC007C are addressed to `NTA.` and a country code (12);
 /// * when `messageRecipient` is `NTA.` and a country code, the office the message is lodged at (departure, or destination actual)
 ///   belongs to that administration: its reference starts with the code (12);
 /// * the LRN holds only letters, digits, `.`, `-` and `_` (14);
@@ -337,6 +338,23 @@ fn interface_rules(message: MessageType, root: &Element, out: &mut Vec<Functiona
         .text_at("messageRecipient")
         .and_then(|r| r.strip_prefix("NTA."))
         .filter(|c| c.len() == 2 && c.chars().all(|x| x.is_ascii_uppercase()));
+    // Messages that are lodged at an office (the declaration, its amendment and the arrival
+    // notification) are addressed to that office's national transit application.
+    if country.is_none()
+        && matches!(
+            message,
+            MessageType::CC015C | MessageType::CC013C | MessageType::CC007C
+        )
+    {
+        if let Some(r) = root.child("messageRecipient") {
+            out.push(rule_error(
+                CODELIST_VIOLATION,
+                r,
+                None,
+                "the recipient must be the national transit application of the office, NTA. and its country code",
+            ));
+        }
+    }
     if let Some(country) = country {
         for office in [
             "CustomsOfficeOfDeparture",

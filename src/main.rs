@@ -10,6 +10,7 @@ mod bench;
 mod bench_search;
 mod bench_tariff;
 mod config;
+mod declarations_cmd;
 mod tariff_cmd;
 
 use anyhow::{bail, Context, Result};
@@ -78,6 +79,15 @@ enum Command {
     /// Benchmarks (results go in docs/benchmarks.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// NCTS reference data: customs office list and code lists.
+    #[command(subcommand)]
+    Refdata(declarations_cmd::RefdataCmd),
+    /// Authorisations held by traders (C521, C505…).
+    #[command(subcommand)]
+    Authorisation(declarations_cmd::AuthorisationCmd),
+    /// Guarantees (GRN) and their balances.
+    #[command(subcommand)]
+    Guarantee(declarations_cmd::GuaranteeCmd),
 }
 
 #[derive(Subcommand)]
@@ -543,6 +553,15 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Backup { out } => backup(&cfg, &out).await.map(|_| ExitCode::SUCCESS),
         Command::Restore { from, force } => restore(&cfg, &from, force).await,
         Command::Tariff(t) => tariff_cmd::run(&cfg, t).await.map(|_| ExitCode::SUCCESS),
+        Command::Refdata(c) => declarations_cmd::refdata(&cfg, c)
+            .await
+            .map(|_| ExitCode::SUCCESS),
+        Command::Authorisation(c) => declarations_cmd::authorisation(&cfg, c)
+            .await
+            .map(|_| ExitCode::SUCCESS),
+        Command::Guarantee(c) => declarations_cmd::guarantee(&cfg, c)
+            .await
+            .map(|_| ExitCode::SUCCESS),
         Command::Bench(b) => bench::run(b).await.map(|_| ExitCode::SUCCESS),
     }
 }

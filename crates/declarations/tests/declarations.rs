@@ -449,3 +449,7 @@ mod lifecycle {
         }
     }
 }
+
+/// The WCO DMS (import and export) core against HMRC's Customs Declarations API samples.
+#[path = "declarations/dms.rs"]
+mod dms;

@@ -1,8 +1,7 @@
-//! Conformance of the WCO DMS core against HMRC's Customs Declarations API
-//! reference material (`wco-dms/` under `PORTORIUM_REFERENCE`, default
-//! `../../../shared/reference` relative to this crate). Every test prints
-//! `SKIPPED: ...` and returns when the reference data is absent.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Conformance of the WCO DMS core against HMRC's Customs Declarations API
+// reference material (`wco-dms/` under `PORTORIUM_REFERENCE`, default
+// `../../../shared/reference` relative to this crate). Every test prints
+// `SKIPPED: ...` and returns when the reference data is absent.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -187,9 +187,7 @@ pub async fn refdata(cfg: &Config, cmd: RefdataCmd) -> Result<()> {
                 &source,
                 None,
                 r.is_ok(),
-                r.as_ref()
-                    .ok()
-                    .map(|rows| format!("{} lists", rows.len())),
+                r.as_ref().ok().map(|rows| format!("{} lists", rows.len())),
             )
             .await?;
             a.finish().await;
@@ -268,7 +266,11 @@ pub async fn authorisation(cfg: &Config, cmd: AuthorisationCmd) -> Result<()> {
                         a.holder,
                         a.valid_from,
                         a.valid_until.map(|d| d.to_string()).unwrap_or_default(),
-                        if a.revoked_at.is_some() { "revoked" } else { "" }
+                        if a.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            ""
+                        }
                     );
                 }
                 match next {

@@ -13,6 +13,7 @@ mod audit;
 mod backup;
 mod db;
 mod declarations;
+mod dms;
 mod error;
 mod idempotency;
 mod identity;
@@ -32,6 +33,11 @@ pub use declarations::{
     AuthorisationRow, Direction, GuaranteeBalance, GuaranteeReservationRow, GuaranteeRow,
     GuaranteeShortfall, MessageOutcome, MovementHistoryRow, MovementKind, MovementMessageRow,
     MovementRow, NewAuthorisation, NewGuarantee, NewMovement, NewMovementMessage, Transition,
+};
+pub use dms::{
+    DmsAssessmentRow, DmsControlResultRow, DmsDeclarationRow, DmsDelivery, DmsDetail, DmsFilter,
+    DmsHistoryRow, DmsLocked, DmsMessageRow, DmsNotificationRow, DmsPosition, DmsQuotaLink,
+    DmsTx, DmsWebhookRow, NewDmsDeclaration,
 };
 pub use error::StoreError;
 pub use idempotency::{IdempotencyOutcome, StoredResponse};

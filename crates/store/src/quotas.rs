@@ -30,6 +30,7 @@
 use crate::db::{col, fmt_ts, parse_ts, Page, Store};
 use crate::error::StoreError;
 use crate::identity::not_found;
+use crate::outbox::Tx;
 use crate::scope::{Scope, Scoped};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -502,112 +503,17 @@ impl Scoped<'_> {
         if request.quantity <= Decimal::ZERO {
             return Err(StoreError::Invalid("quantity must be positive".into()));
         }
-        let store = self.store;
-        let now_text = store.now_text();
-        // As stored (microseconds).
-        let now = parse_ts(&now_text)?;
-        let mut tx = store.begin().await?;
-        let row = lock_balance(tx.conn(), tenant.as_str(), opening, &now_text).await?;
-        let granted = match decide(row.balance) {
-            Ok(g) => g,
+        let mut tx = self.store.begin().await?;
+        match draw_in(&mut tx, &tenant, by, opening, request, decide).await? {
+            Ok(row) => {
+                tx.commit().await?;
+                Ok(Ok(row))
+            }
             Err(e) => {
                 tx.rollback().await?;
-                return Ok(Err(e));
+                Ok(Err(e))
             }
-        };
-        if granted <= Decimal::ZERO || granted > row.balance || granted > request.quantity {
-            tx.rollback().await?;
-            return Err(StoreError::Invalid(format!(
-                "cannot grant {granted} of {} with {} left",
-                request.quantity, row.balance
-            )));
         }
-        let balance = row.balance - granted;
-        let id = store.ids().new_id().to_string();
-        let status = if granted == request.quantity {
-            "allocated"
-        } else {
-            "partially_allocated"
-        };
-        let sid = sid_param(opening.definition_sid)?;
-        sqlx::query(
-            "INSERT INTO quota_allocation_requests (id, tenant, order_number, definition_sid, \
-             quantity, unit, accepted_at, requested_by, declaration_reference, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&id)
-        .bind(tenant.as_str())
-        .bind(&opening.order_number)
-        .bind(sid)
-        .bind(request.quantity.to_string())
-        .bind(request.unit.trim())
-        .bind(fmt_ts(request.accepted_at))
-        .bind(by.to_string())
-        .bind(request.declaration_reference.as_deref())
-        .bind(&now_text)
-        .execute(tx.conn())
-        .await?;
-        sqlx::query(
-            "INSERT INTO quota_allocations (request_id, tenant, definition_sid, granted, \
-             returned, status, balance_after, created_at) VALUES ($1, $2, $3, $4, '0', $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(tenant.as_str())
-        .bind(sid)
-        .bind(granted.to_string())
-        .bind(status)
-        .bind(balance.to_string())
-        .bind(&now_text)
-        .execute(tx.conn())
-        .await?;
-        sqlx::query(
-            "UPDATE quota_balances SET balance = $3, allocated = $4 \
-             WHERE tenant = $1 AND definition_sid = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(sid)
-        .bind(balance.to_string())
-        .bind((row.allocated + granted).to_string())
-        .execute(tx.conn())
-        .await?;
-        history(
-            tx.conn(),
-            tenant.as_str(),
-            opening,
-            row.version,
-            &now_text,
-            (-granted, balance, "allocation", Some(&id)),
-        )
-        .await?;
-        tx.emit(
-            Some(&tenant),
-            "quota.allocated",
-            &serde_json::json!({
-                "request_id": id,
-                "order_number": opening.order_number,
-                "definition_sid": opening.definition_sid,
-                "granted": granted.to_string(),
-                "balance": balance.to_string(),
-            }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Ok(QuotaAllocationRow {
-            id,
-            tenant: tenant.to_string(),
-            order_number: opening.order_number.clone(),
-            definition_sid: opening.definition_sid,
-            quantity: request.quantity,
-            unit: request.unit.trim().to_owned(),
-            accepted_at: parse_ts(&fmt_ts(request.accepted_at))?,
-            requested_by: by.to_string(),
-            declaration_reference: request.declaration_reference.clone(),
-            granted,
-            returned: Decimal::ZERO,
-            status: status.to_owned(),
-            balance_after: balance,
-            created_at: now,
-        }))
     }
 
     /// An allocation request of this administration, with its allocation.
@@ -638,120 +544,17 @@ impl Scoped<'_> {
         decide: impl FnOnce(ReturnContext) -> std::result::Result<Decimal, E>,
     ) -> Result<std::result::Result<QuotaReturnRow, E>> {
         let tenant = self.quota_tenant("returns quota allocations")?.clone();
-        let store = self.store;
-        let now_text = store.now_text();
-        // As stored (microseconds).
-        let now = parse_ts(&now_text)?;
-        let mut tx = store.begin().await?;
-        let row = lock_balance(tx.conn(), tenant.as_str(), opening, &now_text).await?;
-        // Read the allocation under the lock: concurrent returns of it are serialised too.
-        let sql = format!(
-            "SELECT {ALLOCATION_COLUMNS} FROM quota_allocation_requests r \
-             JOIN quota_allocations a ON a.request_id = r.id WHERE r.id = $1 AND r.tenant = $2"
-        );
-        let Some(alloc) = sqlx::query(&sql)
-            .bind(request_id)
-            .bind(tenant.as_str())
-            .fetch_optional(tx.conn())
-            .await?
-        else {
-            tx.rollback().await?;
-            return Err(not_found("quota allocation", request_id));
-        };
-        let alloc = allocation_row(&alloc)?;
-        if alloc.definition_sid != opening.definition_sid {
-            tx.rollback().await?;
-            return Err(StoreError::Invalid(format!(
-                "allocation {request_id} is on definition {}, not {}",
-                alloc.definition_sid, opening.definition_sid
-            )));
-        }
-        let returnable = alloc.granted - alloc.returned;
-        let credited = match decide(ReturnContext {
-            volume: row.volume,
-            balance: row.balance,
-            returnable,
-        }) {
-            Ok(c) => c,
+        let mut tx = self.store.begin().await?;
+        match return_in(&mut tx, &tenant, by, opening, request_id, quantity, decide).await? {
+            Ok(row) => {
+                tx.commit().await?;
+                Ok(Ok(row))
+            }
             Err(e) => {
                 tx.rollback().await?;
-                return Ok(Err(e));
+                Ok(Err(e))
             }
-        };
-        let balance = row.balance + credited;
-        if quantity <= Decimal::ZERO
-            || quantity > returnable
-            || credited < Decimal::ZERO
-            || credited > quantity
-            || balance > row.volume
-        {
-            tx.rollback().await?;
-            return Err(StoreError::Invalid(format!(
-                "cannot return {quantity} (crediting {credited}) of an allocation holding {returnable}"
-            )));
         }
-        let id = store.ids().new_id().to_string();
-        let sid = sid_param(opening.definition_sid)?;
-        sqlx::query(
-            "INSERT INTO quota_returns (id, tenant, request_id, quantity, credited, balance_after, \
-             returned_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&id)
-        .bind(tenant.as_str())
-        .bind(request_id)
-        .bind(quantity.to_string())
-        .bind(credited.to_string())
-        .bind(balance.to_string())
-        .bind(by.to_string())
-        .bind(&now_text)
-        .execute(tx.conn())
-        .await?;
-        sqlx::query("UPDATE quota_allocations SET returned = $2 WHERE request_id = $1")
-            .bind(request_id)
-            .bind((alloc.returned + quantity).to_string())
-            .execute(tx.conn())
-            .await?;
-        sqlx::query(
-            "UPDATE quota_balances SET balance = $3, returned = $4 \
-             WHERE tenant = $1 AND definition_sid = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(sid)
-        .bind(balance.to_string())
-        .bind((row.returned + credited).to_string())
-        .execute(tx.conn())
-        .await?;
-        history(
-            tx.conn(),
-            tenant.as_str(),
-            opening,
-            row.version,
-            &now_text,
-            (credited, balance, "return", Some(request_id)),
-        )
-        .await?;
-        tx.emit(
-            Some(&tenant),
-            "quota.returned",
-            &serde_json::json!({
-                "request_id": request_id,
-                "order_number": opening.order_number,
-                "definition_sid": opening.definition_sid,
-                "credited": credited.to_string(),
-                "balance": balance.to_string(),
-            }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Ok(QuotaReturnRow {
-            id,
-            request_id: request_id.to_owned(),
-            quantity,
-            credited,
-            balance_after: balance,
-            returned_by: by.to_string(),
-            created_at: now,
-        }))
     }
 
     /// Records an imported quantity under an order number (statistics; the balance is not
@@ -819,4 +622,240 @@ impl Scoped<'_> {
         .await?;
         rows.iter().map(surveillance_row).collect()
     }
+}
+
+/// A drawing inside the caller's transaction (see [`Scoped::quota_draw`]): the balance row
+/// is locked first, `decide` sees the balance under the lock. On the inner `Err` nothing but
+/// the balance row's creation is written; the caller rolls back or goes on.
+pub(crate) async fn draw_in<E>(
+    tx: &mut Tx<'_>,
+    tenant: &TenantCode,
+    by: &PrincipalId,
+    opening: &QuotaOpening,
+    request: &NewAllocationRequest,
+    decide: impl FnOnce(Decimal) -> std::result::Result<Decimal, E>,
+) -> Result<std::result::Result<QuotaAllocationRow, E>> {
+    check_text("unit", &request.unit, 8)?;
+    check_reference(&request.declaration_reference)?;
+    if request.quantity <= Decimal::ZERO {
+        return Err(StoreError::Invalid("quantity must be positive".into()));
+    }
+    let store = tx.store;
+    let now_text = store.now_text();
+    // As stored (microseconds).
+    let now = parse_ts(&now_text)?;
+    let row = lock_balance(tx.conn(), tenant.as_str(), opening, &now_text).await?;
+    let granted = match decide(row.balance) {
+        Ok(g) => g,
+        Err(e) => return Ok(Err(e)),
+    };
+    if granted <= Decimal::ZERO || granted > row.balance || granted > request.quantity {
+        return Err(StoreError::Invalid(format!(
+            "cannot grant {granted} of {} with {} left",
+            request.quantity, row.balance
+        )));
+    }
+    let balance = row.balance - granted;
+    let id = store.ids().new_id().to_string();
+    let status = if granted == request.quantity {
+        "allocated"
+    } else {
+        "partially_allocated"
+    };
+    let sid = sid_param(opening.definition_sid)?;
+    sqlx::query(
+        "INSERT INTO quota_allocation_requests (id, tenant, order_number, definition_sid, \
+             quantity, unit, accepted_at, requested_by, declaration_reference, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&id)
+    .bind(tenant.as_str())
+    .bind(&opening.order_number)
+    .bind(sid)
+    .bind(request.quantity.to_string())
+    .bind(request.unit.trim())
+    .bind(fmt_ts(request.accepted_at))
+    .bind(by.to_string())
+    .bind(request.declaration_reference.as_deref())
+    .bind(&now_text)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "INSERT INTO quota_allocations (request_id, tenant, definition_sid, granted, \
+             returned, status, balance_after, created_at) VALUES ($1, $2, $3, $4, '0', $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(tenant.as_str())
+    .bind(sid)
+    .bind(granted.to_string())
+    .bind(status)
+    .bind(balance.to_string())
+    .bind(&now_text)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "UPDATE quota_balances SET balance = $3, allocated = $4 \
+             WHERE tenant = $1 AND definition_sid = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(sid)
+    .bind(balance.to_string())
+    .bind((row.allocated + granted).to_string())
+    .execute(tx.conn())
+    .await?;
+    history(
+        tx.conn(),
+        tenant.as_str(),
+        opening,
+        row.version,
+        &now_text,
+        (-granted, balance, "allocation", Some(&id)),
+    )
+    .await?;
+    tx.emit(
+        Some(tenant),
+        "quota.allocated",
+        &serde_json::json!({
+            "request_id": id,
+            "order_number": opening.order_number,
+            "definition_sid": opening.definition_sid,
+            "granted": granted.to_string(),
+            "balance": balance.to_string(),
+        }),
+    )
+    .await?;
+    Ok(Ok(QuotaAllocationRow {
+        id,
+        tenant: tenant.to_string(),
+        order_number: opening.order_number.clone(),
+        definition_sid: opening.definition_sid,
+        quantity: request.quantity,
+        unit: request.unit.trim().to_owned(),
+        accepted_at: parse_ts(&fmt_ts(request.accepted_at))?,
+        requested_by: by.to_string(),
+        declaration_reference: request.declaration_reference.clone(),
+        granted,
+        returned: Decimal::ZERO,
+        status: status.to_owned(),
+        balance_after: balance,
+        created_at: now,
+    }))
+}
+
+/// A return inside the caller's transaction (see [`Scoped::quota_return`]).
+pub(crate) async fn return_in<E>(
+    tx: &mut Tx<'_>,
+    tenant: &TenantCode,
+    by: &PrincipalId,
+    opening: &QuotaOpening,
+    request_id: &str,
+    quantity: Decimal,
+    decide: impl FnOnce(ReturnContext) -> std::result::Result<Decimal, E>,
+) -> Result<std::result::Result<QuotaReturnRow, E>> {
+    let store = tx.store;
+    let now_text = store.now_text();
+    // As stored (microseconds).
+    let now = parse_ts(&now_text)?;
+    let row = lock_balance(tx.conn(), tenant.as_str(), opening, &now_text).await?;
+    // Read the allocation under the lock: concurrent returns of it are serialised too.
+    let sql = format!(
+        "SELECT {ALLOCATION_COLUMNS} FROM quota_allocation_requests r \
+             JOIN quota_allocations a ON a.request_id = r.id WHERE r.id = $1 AND r.tenant = $2"
+    );
+    let Some(alloc) = sqlx::query(&sql)
+        .bind(request_id)
+        .bind(tenant.as_str())
+        .fetch_optional(tx.conn())
+        .await?
+    else {
+        return Err(not_found("quota allocation", request_id));
+    };
+    let alloc = allocation_row(&alloc)?;
+    if alloc.definition_sid != opening.definition_sid {
+        return Err(StoreError::Invalid(format!(
+            "allocation {request_id} is on definition {}, not {}",
+            alloc.definition_sid, opening.definition_sid
+        )));
+    }
+    let returnable = alloc.granted - alloc.returned;
+    let credited = match decide(ReturnContext {
+        volume: row.volume,
+        balance: row.balance,
+        returnable,
+    }) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    let balance = row.balance + credited;
+    if quantity <= Decimal::ZERO
+        || quantity > returnable
+        || credited < Decimal::ZERO
+        || credited > quantity
+        || balance > row.volume
+    {
+        return Err(StoreError::Invalid(format!(
+            "cannot return {quantity} (crediting {credited}) of an allocation holding {returnable}"
+        )));
+    }
+    let id = store.ids().new_id().to_string();
+    let sid = sid_param(opening.definition_sid)?;
+    sqlx::query(
+        "INSERT INTO quota_returns (id, tenant, request_id, quantity, credited, balance_after, \
+             returned_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(tenant.as_str())
+    .bind(request_id)
+    .bind(quantity.to_string())
+    .bind(credited.to_string())
+    .bind(balance.to_string())
+    .bind(by.to_string())
+    .bind(&now_text)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("UPDATE quota_allocations SET returned = $2 WHERE request_id = $1")
+        .bind(request_id)
+        .bind((alloc.returned + quantity).to_string())
+        .execute(tx.conn())
+        .await?;
+    sqlx::query(
+        "UPDATE quota_balances SET balance = $3, returned = $4 \
+             WHERE tenant = $1 AND definition_sid = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(sid)
+    .bind(balance.to_string())
+    .bind((row.returned + credited).to_string())
+    .execute(tx.conn())
+    .await?;
+    history(
+        tx.conn(),
+        tenant.as_str(),
+        opening,
+        row.version,
+        &now_text,
+        (credited, balance, "return", Some(request_id)),
+    )
+    .await?;
+    tx.emit(
+        Some(tenant),
+        "quota.returned",
+        &serde_json::json!({
+            "request_id": request_id,
+            "order_number": opening.order_number,
+            "definition_sid": opening.definition_sid,
+            "credited": credited.to_string(),
+            "balance": balance.to_string(),
+        }),
+    )
+    .await?;
+    Ok(Ok(QuotaReturnRow {
+        id,
+        request_id: request_id.to_owned(),
+        quantity,
+        credited,
+        balance_after: balance,
+        returned_by: by.to_string(),
+        created_at: now,
+    }))
 }

@@ -1534,3 +1534,6 @@ async fn national_measure_sids_per_administration() {
 
 #[path = "store/declarations.rs"]
 mod declarations;
+
+#[path = "store/dms.rs"]
+mod dms;

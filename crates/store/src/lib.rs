@@ -25,6 +25,7 @@ mod refdata;
 mod scope;
 mod tariff;
 pub mod testing;
+mod transit;
 
 pub use audit::{verify_log, AuditLog, AuditLogConfig, AuditRecord, ProofBundle};
 pub use backup::{backup_sqlite, restore_sqlite};
@@ -67,3 +68,7 @@ pub use tariff::{
 
 /// Result alias for store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+pub use transit::{
+    content_hash, AuthorisationCheck, EarlierMessage, GuaranteeCheck, Locked, NewTransitMovement,
+    TransitFilter, TransitMessage, TransitTx,
+};

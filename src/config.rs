@@ -65,6 +65,14 @@ pub struct FileConfig {
     pub import_body_limit: Option<usize>,
     /// taric3.xsd, to validate TARIC3 envelopes imported through the API.
     pub taric3_xsd: Option<PathBuf>,
+    /// The NCTS phase 5 XSD directory (`cc015c.xsd` …) for the transit API.
+    pub ncts_xsd_dir: Option<PathBuf>,
+    /// The lane every accepted transit declaration gets (`green`, `yellow`, `orange`, `red`)
+    /// until the risk service assesses them; default `green`.
+    pub transit_default_lane: Option<String>,
+    /// The lane per administration, e.g. `DE = "yellow"`.
+    #[serde(default)]
+    pub transit_lanes: std::collections::HashMap<String, String>,
     #[serde(default)]
     pub identity_providers: Vec<ProviderConfig>,
 }
@@ -86,6 +94,12 @@ pub struct Config {
     /// From the file, `PORTORIUM_TARIC3_XSD`, or `$PORTORIUM_REFERENCE/tariff/taric3/taric3.xsd`
     /// when that exists.
     pub taric3_xsd: Option<PathBuf>,
+    /// `PORTORIUM_NCTS_XSD_DIR`, the file, or `$PORTORIUM_REFERENCE/ncts-p5/xsd` (else
+    /// `../shared/reference/ncts-p5/xsd`) when that exists. Without it the transit endpoints
+    /// answer 503 `schemas_unavailable`.
+    pub ncts_xsd_dir: Option<PathBuf>,
+    pub transit_default_lane: portorium_server::transit::Lane,
+    pub transit_lanes: std::collections::HashMap<String, portorium_server::transit::Lane>,
     pub identity_providers: Vec<ProviderConfig>,
 }
 
@@ -120,6 +134,19 @@ pub fn load(common: &Common, serve: Option<&ServeArgs>) -> Result<Config> {
     );
     let admin_addr = addr(s.as_ref().and_then(|s| s.admin_addr), file.admin_addr, 8081);
     let ops_addr = addr(s.as_ref().and_then(|s| s.ops_addr), file.ops_addr, 8082);
+    let lane = |s: &str| {
+        s.parse::<portorium_server::transit::Lane>()
+            .map_err(|e| anyhow::anyhow!("transit lanes: {e}"))
+    };
+    let transit_default_lane = match &file.transit_default_lane {
+        Some(l) => lane(l)?,
+        None => portorium_server::transit::Lane::Green,
+    };
+    let transit_lanes = file
+        .transit_lanes
+        .iter()
+        .map(|(t, l)| Ok((t.to_ascii_uppercase(), lane(l)?)))
+        .collect::<Result<_>>()?;
     let all_loopback = [trader_addr, admin_addr, ops_addr]
         .iter()
         .all(|a| a.ip().is_loopback());
@@ -148,6 +175,12 @@ pub fn load(common: &Common, serve: Option<&ServeArgs>) -> Result<Config> {
             .clone()
             .or_else(|| std::env::var_os("PORTORIUM_TARIC3_XSD").map(PathBuf::from))
             .or_else(default_taric3_xsd),
+        ncts_xsd_dir: std::env::var_os("PORTORIUM_NCTS_XSD_DIR")
+            .map(PathBuf::from)
+            .or(file.ncts_xsd_dir.clone())
+            .or_else(portorium_server::transit::default_xsd_dir),
+        transit_default_lane,
+        transit_lanes,
         identity_providers: file.identity_providers,
     })
 }

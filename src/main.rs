@@ -656,6 +656,11 @@ async fn serve(cfg: Config) -> Result<()> {
             body_limit: cfg.body_limit,
             import_body_limit: cfg.import_body_limit,
             taric3_xsd: cfg.taric3_xsd.clone(),
+            transit: portorium_server::transit::TransitSettings::new(
+                cfg.ncts_xsd_dir.clone(),
+                cfg.transit_default_lane,
+                cfg.transit_lanes.clone(),
+            ),
             ..ServerConfig::default()
         },
         tokens: TokenCache::default(),

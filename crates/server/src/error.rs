@@ -38,6 +38,10 @@ pub enum ErrorCode {
     InvalidTransition,
     QuotaUnavailable,
     InvalidImport,
+    SchemaValidation,
+    MessageTypeNotAllowed,
+    DuplicateMessageIdentification,
+    SchemasUnavailable,
 }
 
 /// The table: code, HTTP status, title.
@@ -132,6 +136,26 @@ pub const ERROR_TABLE: &[(ErrorCode, u16, &str)] = &[
         ErrorCode::InvalidImport,
         422,
         "The imported data is invalid; nothing was changed",
+    ),
+    (
+        ErrorCode::SchemaValidation,
+        400,
+        "The message does not validate against its schema",
+    ),
+    (
+        ErrorCode::MessageTypeNotAllowed,
+        400,
+        "This message type is not accepted by this endpoint",
+    ),
+    (
+        ErrorCode::DuplicateMessageIdentification,
+        409,
+        "The message identification was already used with a different content (NCTS error 26)",
+    ),
+    (
+        ErrorCode::SchemasUnavailable,
+        503,
+        "The message schemas are not available on this server",
     ),
 ];
 

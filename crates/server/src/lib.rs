@@ -16,6 +16,7 @@ pub mod routes;
 pub mod state;
 pub mod tariff;
 pub mod testing;
+pub mod transit;
 
 use crate::error::{ApiError, ErrorCode};
 use axum::http::HeaderName;
@@ -170,6 +171,10 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let g = build(&state);
+    // Load the NCTS schemas now (a missing directory is a warning: the transit endpoints
+    // then answer 503 `schemas_unavailable`).
+    let transit = state.config.transit.clone();
+    let _ = tokio::task::spawn_blocking(move || transit.schemas()).await;
     let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
     let relay = tokio::spawn(outbox_relay(state.clone(), tx.subscribe()));
     let wait = |mut rx: tokio::sync::broadcast::Receiver<()>| async move {

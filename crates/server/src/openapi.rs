@@ -102,7 +102,10 @@ pub fn document(circle: portorium_kernel::Circle) -> utoipa::openapi::OpenApi {
     use portorium_kernel::Circle;
     match circle {
         Circle::Operations => OperationsApi::openapi(),
-        Circle::Administration => AdministrationApi::openapi(),
-        Circle::Trader => TraderApi::openapi(),
+        Circle::Administration => AdministrationApi::openapi()
+            .merge_from(crate::routes::transit_officer::TransitOfficerApi::openapi()),
+        Circle::Trader => {
+            TraderApi::openapi().merge_from(crate::routes::transit::TransitApi::openapi())
+        }
     }
 }

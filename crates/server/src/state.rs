@@ -27,6 +27,8 @@ pub struct ServerConfig {
     /// taric3.xsd, to validate TARIC3 envelopes imported through the API (without it they
     /// are checked structurally by the parser only).
     pub taric3_xsd: Option<std::path::PathBuf>,
+    /// The transit service: NCTS XSD directory (and the loaded schemas), configured lanes.
+    pub transit: crate::transit::TransitSettings,
 }
 
 impl ServerConfig {
@@ -50,6 +52,7 @@ impl Default for ServerConfig {
             body_limit: 1024 * 1024,
             import_body_limit: 256 * 1024 * 1024,
             taric3_xsd: None,
+            transit: crate::transit::TransitSettings::default(),
         }
     }
 }

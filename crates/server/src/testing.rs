@@ -61,6 +61,7 @@ impl TestServer {
             config: ServerConfig {
                 cookie_secure: false,
                 taric3_xsd: reference_taric3_xsd(),
+                transit: reference_transit(),
                 ..ServerConfig::default()
             },
             tokens: TokenCache::default(),
@@ -123,6 +124,45 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// The transit settings of test servers: the NCTS XSDs of `$PORTORIUM_REFERENCE/ncts-p5/xsd`
+/// (default `../shared/reference`, seen from the workspace root or a crate directory), loaded
+/// once per test process; without them the transit endpoints answer 503. The configured lanes
+/// are green, except yellow for DE, so that tests see both the release at lodging and the
+/// officer's control.
+pub fn reference_transit() -> crate::transit::TransitSettings {
+    static SCHEMAS: std::sync::OnceLock<Option<Arc<portorium_declarations::SchemaSet>>> =
+        std::sync::OnceLock::new();
+    let dir = reference_ncts_xsd_dir();
+    let schemas = SCHEMAS
+        .get_or_init(|| {
+            dir.as_deref()
+                .and_then(|d| portorium_declarations::SchemaSet::load(d).ok())
+                .map(Arc::new)
+        })
+        .clone();
+    crate::transit::TransitSettings::new(
+        dir,
+        crate::transit::Lane::Green,
+        [("DE".to_owned(), crate::transit::Lane::Yellow)].into(),
+    )
+    .with_schemas(schemas)
+}
+
+/// `$PORTORIUM_REFERENCE/ncts-p5/xsd` (default `../shared/reference`), when present.
+pub fn reference_ncts_xsd_dir() -> Option<std::path::PathBuf> {
+    let bases: Vec<std::path::PathBuf> = match std::env::var_os("PORTORIUM_REFERENCE") {
+        Some(b) => vec![b.into()],
+        None => vec![
+            "../shared/reference".into(),
+            "../../../shared/reference".into(),
+        ],
+    };
+    bases
+        .into_iter()
+        .map(|b| b.join("ncts-p5/xsd"))
+        .find(|p| crate::transit::is_xsd_dir(p))
 }
 
 /// `$PORTORIUM_REFERENCE/tariff/taric3/taric3.xsd` (default `../shared/reference`, seen from

@@ -11,6 +11,9 @@ use portorium_server::routes::Access;
 use portorium_server::testing::TestServer;
 use serde_json::{json, Value};
 
+#[path = "http/transit.rs"]
+mod transit;
+
 struct Resp {
     status: u16,
     headers: hyper::HeaderMap,
@@ -1116,6 +1119,10 @@ fn every_error_code_variant_has_a_row() {
             ErrorCode::InvalidTransition => 24,
             ErrorCode::QuotaUnavailable => 25,
             ErrorCode::InvalidImport => 26,
+            ErrorCode::SchemaValidation => 27,
+            ErrorCode::MessageTypeNotAllowed => 28,
+            ErrorCode::DuplicateMessageIdentification => 29,
+            ErrorCode::SchemasUnavailable => 30,
         }
     }
     let all = [
@@ -1146,6 +1153,10 @@ fn every_error_code_variant_has_a_row() {
         ErrorCode::InvalidTransition,
         ErrorCode::QuotaUnavailable,
         ErrorCode::InvalidImport,
+        ErrorCode::SchemaValidation,
+        ErrorCode::MessageTypeNotAllowed,
+        ErrorCode::DuplicateMessageIdentification,
+        ErrorCode::SchemasUnavailable,
     ];
     for (i, c) in all.iter().enumerate() {
         assert_eq!(index(*c), i);

@@ -83,11 +83,20 @@ pub enum Action {
     /// Request quota allocations, return unused quantities and record surveillance
     /// quantities: national systems and officers with role `quota_manager`, own tenant.
     QuotaDraw,
+    /// Lodge transit messages (CC015C, CC013C, CC014C, CC007C, CC044C): a trader, for its own
+    /// movements.
+    TransitLodge,
+    /// Read transit movements: the trader its own; officers, systems and national security
+    /// officers their administration's.
+    TransitRead,
+    /// Decide on a transit movement (control, release, no release, invalidate, control
+    /// results): officers of the administration.
+    TransitDecide,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 18] = [
         Action::TenantManage,
         Action::TenantRead,
         Action::PrincipalManage,
@@ -103,6 +112,9 @@ impl Action {
         Action::MeasureDraft,
         Action::MeasureApprove,
         Action::QuotaDraw,
+        Action::TransitLodge,
+        Action::TransitRead,
+        Action::TransitDecide,
     ];
 
     /// The action's name, which is also its Cedar action id (e.g. `tenant.manage`).
@@ -123,6 +135,9 @@ impl Action {
             Action::MeasureDraft => "measure.draft",
             Action::MeasureApprove => "measure.approve",
             Action::QuotaDraw => "quota.draw",
+            Action::TransitLodge => "transit.lodge",
+            Action::TransitRead => "transit.read",
+            Action::TransitDecide => "transit.decide",
         }
     }
 
@@ -174,11 +189,13 @@ pub enum ResourceKind {
     NationalMeasure,
     /// A tariff quota order number as drawn by an administration.
     Quota,
+    /// A transit movement (departure or arrival) of an administration, held by a trader.
+    Movement,
 }
 
 impl ResourceKind {
     /// Every resource kind.
-    pub const ALL: [ResourceKind; 11] = [
+    pub const ALL: [ResourceKind; 12] = [
         ResourceKind::Tenant,
         ResourceKind::Office,
         ResourceKind::Principal,
@@ -190,6 +207,7 @@ impl ResourceKind {
         ResourceKind::Tariff,
         ResourceKind::NationalMeasure,
         ResourceKind::Quota,
+        ResourceKind::Movement,
     ];
 
     /// The Cedar entity type name (without namespace), e.g. `TraderRecord`.
@@ -206,6 +224,7 @@ impl ResourceKind {
             ResourceKind::Tariff => "Tariff",
             ResourceKind::NationalMeasure => "NationalMeasure",
             ResourceKind::Quota => "Quota",
+            ResourceKind::Movement => "Movement",
         }
     }
 

@@ -10,6 +10,8 @@ pub mod tariff;
 pub mod tariff_admin;
 pub mod tariff_browse;
 pub mod tariff_search;
+pub mod transit;
+pub mod transit_officer;
 
 use crate::state::AppState;
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -260,6 +262,7 @@ pub fn administration() -> Table {
         .with(crate::portal_tariff::pages)
         .with(quotas::admin_routes)
         .with(crate::portal_quotas::pages)
+        .with(transit_officer::admin_routes)
         .api("GET", "/api/v1/me", Auth, handler!(GET, me))
         .api("GET", "/api/v1/offices", Auth, handler!(GET, list_offices))
         .api(
@@ -327,6 +330,7 @@ pub fn trader() -> Table {
         .with(crate::portal_tariff::pages)
         .with(quotas::public_routes)
         .with(crate::portal_quotas::pages)
+        .with(transit::trader_routes)
         .api(
             "GET",
             "/api/v1/public/administrations",

@@ -1005,3 +1005,115 @@ async fn transit_control_lane_officer_decisions_and_follow_ups() {
         assert_eq!(r.status, 403, "{}", r.text);
     }
 }
+
+/// The README's demo declaration (`tests/fixtures/cc015c-demo.xml`) lodges against the demo
+/// data; the same kind of declaration in the HMRC JSON shape is stored as XML.
+#[tokio::test]
+async fn transit_demo_fixture_and_json_bodies() {
+    let Some(set) = schemas() else { return };
+    let fixture = include_str!("../fixtures/cc015c-demo.xml");
+    for s in TestServer::all().await {
+        let nl = s.token(&format!("trader:{NL_TRADER}"));
+        let r = post_xml(&s, &nl, "departures", fixture).await;
+        assert_eq!(r.status, 202, "{}: {}", s.db_label, r.text);
+        let id = r.body["departureId"].as_str().unwrap().to_owned();
+        assert_eq!(
+            types(&message_types(&s, &nl, "departures", &id).await),
+            ["IE015", "IE928", "IE028", "IE029"],
+            "{}",
+            s.db_label
+        );
+        check_outbound(&s, &set, &nl, "departures", &id).await;
+
+        seed(&s).await;
+        let de = s.token(&format!("trader:{DE_TRADER}"));
+        let item = |n: u32, hs: &str, description: &str, mass: &str| {
+            json!({
+                "goodsItemNumber": n.to_string(),
+                "declarationGoodsItemNumber": n.to_string(),
+                "Commodity": {
+                    "descriptionOfGoods": description,
+                    "CommodityCode": { "harmonizedSystemSubHeadingCode": hs },
+                    "GoodsMeasure": { "grossMass": mass }
+                },
+                "Packaging": [{ "sequenceNumber": "1", "typeOfPackages": "PX", "numberOfPackages": (n * 4).to_string() }]
+            })
+        };
+        let body = json!({
+            "n1:CC015C": {
+                "@PhaseID": "NCTS5.1",
+                "messageSender": DE_TRADER,
+                "messageRecipient": "NTA.DE",
+                "preparationDateAndTime": "2026-11-30T08:15:00",
+                "messageIdentification": "DE-JSON-1",
+                "messageType": "CC015C",
+                "TransitOperation": {
+                    "LRN": "LRN-DE-JSON-1", "declarationType": "T1", "additionalDeclarationType": "A",
+                    "security": "0", "reducedDatasetIndicator": "0", "bindingItinerary": "0"
+                },
+                "CustomsOfficeOfDeparture": { "referenceNumber": "DE004058" },
+                "CustomsOfficeOfDestinationDeclared": { "referenceNumber": "NL000396" },
+                "HolderOfTheTransitProcedure": { "identificationNumber": DE_TRADER },
+                "Guarantee": [{
+                    "sequenceNumber": "1", "guaranteeType": "1",
+                    "GuaranteeReference": [{ "sequenceNumber": "1", "GRN": DE_GRN, "accessCode": ACCESS,
+                        "amountToBeCovered": "3000.00", "currency": "EUR" }]
+                }],
+                "Consignment": {
+                    "grossMass": "6000.000",
+                    "HouseConsignment": [{
+                        "sequenceNumber": "1", "grossMass": "6000.000",
+                        "ConsignmentItem": [
+                            item(1, "851712", "Mobile telephones", "1250.000"),
+                            item(2, "847130", "Portable computers", "830.500"),
+                            item(3, "640399", "Leather footwear", "412.250"),
+                            item(4, "090121", "Roasted coffee", "2000.000"),
+                            item(5, "940360", "Wooden furniture", "1507.250")
+                        ]
+                    }]
+                }
+            }
+        });
+        let r = call(
+            "POST",
+            &trader_url(&s, "departures"),
+            Some(&de),
+            Some(&body.to_string()),
+            &[("content-type", "application/json")],
+        )
+        .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let id = r.body["departureId"].as_str().unwrap().to_owned();
+        let bodies = check_outbound(&s, &set, &de, "departures", &id).await;
+        assert!(
+            bodies[0].1.contains("<LRN>LRN-DE-JSON-1</LRN>"),
+            "{}",
+            bodies[0].1
+        );
+        assert_eq!(bodies.last().unwrap().0, "CC060C");
+        // A JSON body that does not fit the schema names the element.
+        let mut bad = body.clone();
+        bad["n1:CC015C"]["TransitOperation"]["security"] = json!("not-a-code");
+        bad["n1:CC015C"]["messageIdentification"] = json!("DE-JSON-2");
+        let r = call(
+            "POST",
+            &trader_url(&s, "departures"),
+            Some(&de),
+            Some(&bad.to_string()),
+            &[("content-type", "application/json")],
+        )
+        .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.body["code"], "schema_validation");
+        // Neither XML nor JSON: 415.
+        let r = call(
+            "POST",
+            &trader_url(&s, "departures"),
+            Some(&de),
+            Some("hello"),
+            &[("content-type", "text/plain")],
+        )
+        .await;
+        assert_eq!(r.status, 415, "{}", r.text);
+    }
+}

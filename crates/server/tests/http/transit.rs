@@ -806,6 +806,31 @@ async fn transit_control_lane_officer_decisions_and_follow_ups() {
             balance(&s, "DE", DE_GRN).await,
             Decimal::from_str("8000.00").unwrap()
         );
+        // The decision is in the audit log (the middleware audits every state change).
+        let entries = call(
+            "GET",
+            &format!(
+                "{}/api/v1/audit/entries?limit=500",
+                s.url(Circle::Operations)
+            ),
+            Some(&s.token("operator:admin")),
+            None,
+            &[],
+        )
+        .await;
+        assert!(
+            entries.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(
+                    |e| e["action"] == "POST /api/v1/transit/movements/{id}/decisions"
+                        && e["principal"] == de_officer
+                        && e["outcome"] == "success"
+                ),
+            "{}",
+            entries.text
+        );
         // A second release is a bad transition.
         let r = decide(&s, de_officer, &id, json!({"decision": "release"})).await;
         assert_eq!(r.status, 409, "{}", r.text);
@@ -1115,5 +1140,38 @@ async fn transit_demo_fixture_and_json_bodies() {
         )
         .await;
         assert_eq!(r.status, 415, "{}", r.text);
+    }
+}
+
+/// Concurrent releases never reserve more than the guarantee's reference amount: eight
+/// declarations of 12,500 against 50,000 lodged at once give four releases and four CC055C.
+#[tokio::test]
+async fn transit_concurrent_releases_never_exceed_the_guarantee() {
+    let Some(_set) = schemas() else { return };
+    for s in TestServer::all().await {
+        seed(&s).await;
+        let nl = s.token(&format!("trader:{NL_TRADER}"));
+        let bodies: Vec<String> = (0..8)
+            .map(|i| Decl::nl(&format!("CONC-{i}"), &format!("LRN-CONC-{i}")).cc015c())
+            .collect();
+        let answers =
+            futures::future::join_all(bodies.iter().map(|b| post_xml(&s, &nl, "departures", b)))
+                .await;
+        let mut released = 0;
+        let mut invalid = 0;
+        for r in &answers {
+            assert_eq!(r.status, 202, "{}: {}", s.db_label, r.text);
+            let id = r.body["departureId"].as_str().unwrap();
+            match movement(&s, &nl, "departures", id).await["state"]
+                .as_str()
+                .unwrap()
+            {
+                "released" => released += 1,
+                "guarantee_invalid" => invalid += 1,
+                other => panic!("unexpected state {other}"),
+            }
+        }
+        assert_eq!((released, invalid), (4, 4), "{}", s.db_label);
+        assert_eq!(balance(&s, "NL", NL_GRN).await, Decimal::from(50_000));
     }
 }

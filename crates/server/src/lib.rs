@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod demo;
+pub mod dms;
 pub mod demo_tariff;
 pub mod error;
 pub mod middleware;
@@ -177,6 +178,7 @@ pub async fn serve(
     let _ = tokio::task::spawn_blocking(move || transit.schemas()).await;
     let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
     let relay = tokio::spawn(outbox_relay(state.clone(), tx.subscribe()));
+    tokio::spawn(crate::dms::delivery_task(state.clone(), tx.subscribe()));
     let wait = |mut rx: tokio::sync::broadcast::Receiver<()>| async move {
         let _ = rx.recv().await;
     };

@@ -29,6 +29,8 @@ pub struct ServerConfig {
     pub taric3_xsd: Option<std::path::PathBuf>,
     /// The transit service: NCTS XSD directory (and the loaded schemas), configured lanes.
     pub transit: crate::transit::TransitSettings,
+    /// The WCO DMS service: schema directory (schemas loaded on first use) and lanes.
+    pub dms: crate::dms::DmsSettings,
 }
 
 impl ServerConfig {
@@ -53,6 +55,7 @@ impl Default for ServerConfig {
             import_body_limit: 256 * 1024 * 1024,
             taric3_xsd: None,
             transit: crate::transit::TransitSettings::default(),
+            dms: crate::dms::DmsSettings::default(),
         }
     }
 }

@@ -156,6 +156,9 @@ pub struct DmsQuotaLink {
     pub order_number: String,
     pub definition_sid: u64,
     pub returned: bool,
+    /// What the allocation still holds (granted less returned).
+    #[schema(value_type = String)]
+    pub holds: Decimal,
 }
 
 /// Everything stored about a declaration.
@@ -517,6 +520,11 @@ impl Scoped<'_> {
     }
 }
 
+fn dec_col(r: &AnyRow, name: &str) -> Result<Decimal> {
+    let s: String = col(r, name)?;
+    Decimal::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{name} {s:?}: {e}")))
+}
+
 fn assessment_row(r: &AnyRow) -> Result<DmsAssessmentRow> {
     let total: String = col(r, "total")?;
     Ok(DmsAssessmentRow {
@@ -534,8 +542,11 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query(
-        "SELECT request_id, item, version, order_number, definition_sid, returned \
-         FROM dms_quota_allocations WHERE declaration_id = $1 ORDER BY item, request_id",
+        "SELECT l.request_id AS request_id, l.item AS item, l.version AS version, \
+         l.order_number AS order_number, l.definition_sid AS definition_sid, \
+         l.returned AS returned, a.granted AS granted, a.returned AS returned_quantity \
+         FROM dms_quota_allocations l JOIN quota_allocations a ON a.request_id = l.request_id \
+         WHERE l.declaration_id = $1 ORDER BY l.item, l.request_id",
     )
     .bind(declaration_id)
     .fetch_all(exec)
@@ -551,6 +562,7 @@ where
             definition_sid: u64::try_from(sid)
                 .map_err(|_| StoreError::Corrupt(format!("definition_sid {sid}")))?,
             returned: flag(r, "returned")?,
+            holds: dec_col(r, "granted")? - dec_col(r, "returned_quantity")?,
         })
     })
     .collect()

@@ -2,6 +2,8 @@
 //! and access; the same table builds the router, is checked against the OpenAPI document, and
 //! drives the circle-of-trust test matrix.
 
+pub mod customs_declarations;
+pub mod declarations_officer;
 pub mod national_measures;
 pub mod ops;
 pub mod quotas;
@@ -263,6 +265,7 @@ pub fn administration() -> Table {
         .with(quotas::admin_routes)
         .with(crate::portal_quotas::pages)
         .with(transit_officer::admin_routes)
+        .with(declarations_officer::admin_routes)
         .api("GET", "/api/v1/me", Auth, handler!(GET, me))
         .api("GET", "/api/v1/offices", Auth, handler!(GET, list_offices))
         .api(
@@ -331,6 +334,7 @@ pub fn trader() -> Table {
         .with(quotas::public_routes)
         .with(crate::portal_quotas::pages)
         .with(transit::trader_routes)
+        .with(customs_declarations::trader_routes)
         .api(
             "GET",
             "/api/v1/public/administrations",

@@ -220,12 +220,14 @@ pub(crate) async fn load_request(
                     if let Some(end) = find(&buf[..filled], b"\r\n\r\n") {
                         let head = std::str::from_utf8(&buf[..end]).unwrap_or("");
                         let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+                        // Header names compared without allocating: the generator's
+                        // own cost per response is part of every row it measures.
                         let len: usize = head
                             .lines()
                             .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse().unwrap_or(0))
+                                let (name, value) = l.split_once(':')?;
+                                name.eq_ignore_ascii_case("content-length")
+                                    .then(|| value.trim().parse().unwrap_or(0))
                             })
                             .unwrap_or(0);
                         break (status, end + 4 + len);

@@ -7,6 +7,8 @@ use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::state::{AppState, Caller};
 use crate::tariff::Built;
 use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{Datelike, NaiveDate};
 use portorium_kernel::TenantCode;
@@ -547,10 +549,7 @@ pub(crate) async fn duty_calculation(
                 None => o.total,
             };
             DutyOptionView {
-                kind: serde_json::to_value(o.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                kind: o.kind.as_str().to_owned(),
                 measure_sid: o.measure_sid,
                 measure_type_id: o.measure_type_id,
                 geographical_area: o.geographical_area,
@@ -581,6 +580,26 @@ pub(crate) async fn duty_calculation(
     }))
 }
 
+/// The calculation as an `application/json` response, serialised straight into one buffer
+/// sized for its lines (what `Json` answers, without growing the buffer line by line).
+fn calculation_response(view: &DutyCalculationView) -> ApiResult<Response> {
+    let lines: usize = view.options.iter().map(|o| o.lines.len()).sum();
+    let hint = 256 + 256 * view.options.len() + 320 * lines + 192 * view.prohibitions.len();
+    let mut buf = Vec::with_capacity(hint);
+    serde_json::to_writer(&mut buf, view).map_err(|e| {
+        tracing::error!(error = %e, "duty calculation response");
+        ApiError::new(ErrorCode::Internal, "internal error; see the server log")
+    })?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        buf,
+    )
+        .into_response())
+}
+
 #[utoipa::path(post, path = "/api/v1/tariffs/{tenant}/duty-calculations", tag = "tariff",
     params(("tenant" = String, Path, example = "NL")), request_body = DutyCalculationRequest,
     responses((status = 200, body = DutyCalculationView), (status = 400, body = Problem), (status = 404, body = Problem)))]
@@ -588,8 +607,8 @@ pub async fn public_duty_calculation(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<String>,
     ApiJson(body): ApiJson<DutyCalculationRequest>,
-) -> ApiResult<Json<DutyCalculationView>> {
-    duty_calculation(&state, &tenant, body).await
+) -> ApiResult<Response> {
+    calculation_response(&duty_calculation(&state, &tenant, body).await?.0)
 }
 
 #[utoipa::path(post, path = "/api/v1/tariffs/{tenant}/duty-calculations", tag = "tariff",
@@ -600,6 +619,6 @@ pub async fn duty_calculation_route(
     _caller: Caller,
     ApiPath(tenant): ApiPath<String>,
     ApiJson(body): ApiJson<DutyCalculationRequest>,
-) -> ApiResult<Json<DutyCalculationView>> {
-    duty_calculation(&state, &tenant, body).await
+) -> ApiResult<Response> {
+    calculation_response(&duty_calculation(&state, &tenant, body).await?.0)
 }

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::describe::in_taric_order;
 use super::expressions::{duty_expression, validate_component, MeursingKind, Role};
 use super::model::{DutyError, MeasureComponent};
-use super::units::{fmt_decimal, fmt_money, qualifier_abbreviation, unit_abbreviation, Quantities};
+use super::units::{
+    fmt_decimal, fmt_money, push_decimal, push_money, qualifier_abbreviation, unit_abbreviation,
+    Quantities,
+};
 
 /// The Meursing table (TARIC additional codes of type 7): agricultural components and
 /// additional duties on sugar and flour for goods of Annex I of Regulation 2658/87.
@@ -147,14 +150,13 @@ struct Line {
     text: String,
 }
 
-fn unit_label(unit: &str, qualifier: Option<&str>) -> String {
-    match qualifier {
-        Some(q) => format!(
-            "{} ({})",
-            unit_abbreviation(unit),
-            qualifier_abbreviation(q)
-        ),
-        None => unit_abbreviation(unit).to_owned(),
+/// A unit with its qualifier, e.g. `"100 kg"` or `"1000 kg (of biodiesel content)"`.
+fn push_unit_label(out: &mut String, unit: &str, qualifier: Option<&str>) {
+    out.push_str(unit_abbreviation(unit));
+    if let Some(q) = qualifier {
+        out.push_str(" (");
+        out.push_str(qualifier_abbreviation(q));
+        out.push(')');
     }
 }
 
@@ -169,12 +171,13 @@ fn line(c: &MeasureComponent, ctx: &EvalContext<'_>) -> Result<Line, DutyError> 
             .checked_mul(ctx.customs_value)
             .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
             .ok_or(DutyError::Overflow)?;
-        let text = format!(
-            "{}% × {} = {}",
-            fmt_decimal(rate, 2, true),
-            fmt_money(ctx.customs_value),
-            fmt_money(amount)
-        );
+        // One buffer for the whole step: this runs for every ad valorem line.
+        let mut text = String::with_capacity(40);
+        push_decimal(&mut text, rate, 2, true);
+        text.push_str("% × ");
+        push_money(&mut text, ctx.customs_value);
+        text.push_str(" = ");
+        push_money(&mut text, amount);
         return Ok(Line {
             rate,
             base: Some(ctx.customs_value),
@@ -206,7 +209,13 @@ fn line(c: &MeasureComponent, ctx: &EvalContext<'_>) -> Result<Line, DutyError> 
                 ),
             )
         }
-        _ => (rate, format!("{} {currency}", fmt_decimal(rate, 2, true))),
+        _ => {
+            let mut shown = String::with_capacity(48);
+            push_decimal(&mut shown, rate, 2, true);
+            shown.push(' ');
+            shown.push_str(currency);
+            (rate, shown)
+        }
     };
     let Some(unit) = &c.measurement_unit else {
         return Ok(Line {
@@ -218,12 +227,13 @@ fn line(c: &MeasureComponent, ctx: &EvalContext<'_>) -> Result<Line, DutyError> 
     };
     let qty = ctx.quantities.resolve(unit, c.qualifier.as_deref())?;
     let amount = rate.checked_mul(qty).ok_or(DutyError::Overflow)?;
-    let text = format!(
-        "{shown}/{} × {} = {}",
-        unit_label(unit, c.qualifier.as_deref()),
-        fmt_decimal(qty, 2, true),
-        fmt_money(amount)
-    );
+    let mut text = shown;
+    text.push('/');
+    push_unit_label(&mut text, unit, c.qualifier.as_deref());
+    text.push_str(" × ");
+    push_decimal(&mut text, qty, 2, true);
+    text.push_str(" = ");
+    push_money(&mut text, amount);
     Ok(Line {
         rate,
         base: Some(qty),
@@ -376,15 +386,21 @@ pub fn evaluate(
         .collect::<Result<Vec<_>, _>>()?;
     let mut total = Decimal::ZERO;
     let mut steps = Vec::new();
-    let mut parts: Vec<String> = Vec::new();
+    // The steps whose text is part of the formula (indexes into `steps`): the texts are
+    // written once, not copied for the formula.
+    let mut parts: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < sorted.len() {
         let (c, expr) = (sorted[i], exprs[i]);
         i += 1;
         let before = total;
-        let l = component_line(c, expr.role, expr.prefix, ctx)?;
+        let mut l = component_line(c, expr.role, expr.prefix, ctx)?;
         let amount = l.as_ref().map_or(Decimal::ZERO, |l| l.amount);
-        let body = l.as_ref().map(|l| l.text.clone()).unwrap_or_default();
+        // The step keeps the line's numbers; its text moves into the step's text.
+        let body = l
+            .as_mut()
+            .map(|l| std::mem::take(&mut l.text))
+            .unwrap_or_default();
         match expr.role {
             Role::Maximum => {
                 // The cap, with the additional duties on sugar and flour that follow it.
@@ -414,7 +430,7 @@ pub fn evaluate(
                     "not applied".to_owned()
                 };
                 let text = format!("{bound_text} ({outcome})");
-                parts.push(text.clone());
+                parts.push(steps.len());
                 let mut s = step(
                     c,
                     Operation::Maximum,
@@ -450,7 +466,7 @@ pub fn evaluate(
                     "not applied".to_owned()
                 };
                 let text = format!("{} {body} ({outcome})", expr.prefix);
-                parts.push(text.clone());
+                parts.push(steps.len());
                 steps.push(step(
                     c,
                     Operation::Minimum,
@@ -469,7 +485,7 @@ pub fn evaluate(
                     ""
                 };
                 let text = format!("- {body}{cif}");
-                parts.push(text.clone());
+                parts.push(steps.len());
                 steps.push(step(
                     c,
                     Operation::Subtract,
@@ -487,7 +503,7 @@ pub fn evaluate(
                 } else {
                     format!("{body} (replaces {})", fmt_money(before))
                 };
-                parts.push(text.clone());
+                parts.push(steps.len());
                 steps.push(step(
                     c,
                     Operation::Replace,
@@ -508,7 +524,7 @@ pub fn evaluate(
                 } else {
                     format!("+ {body}")
                 };
-                parts.push(text.clone());
+                parts.push(steps.len());
                 steps.push(step(
                     c,
                     Operation::Add,
@@ -526,7 +542,7 @@ pub fn evaluate(
                     String::new()
                 };
                 if !text.is_empty() {
-                    parts.push(text.clone());
+                    parts.push(steps.len());
                 }
                 steps.push(step(c, Operation::None, None, before, total, false, text));
             }
@@ -540,10 +556,22 @@ pub fn evaluate(
         amount
     };
     amount.rescale(2);
-    let formula = match parts.len() {
-        0 => fmt_money(amount),
-        1 => parts.concat(),
-        _ => format!("{} → {}", parts.join(" "), fmt_money(amount)),
+    let text_of = |i: &usize| steps.get(*i).map_or("", |s| s.text.as_str());
+    let formula = match parts.as_slice() {
+        [] => fmt_money(amount),
+        [one] => text_of(one).to_owned(),
+        many => {
+            let mut f = String::with_capacity(many.len() * 48 + 16);
+            for (n, i) in many.iter().enumerate() {
+                if n > 0 {
+                    f.push(' ');
+                }
+                f.push_str(text_of(i));
+            }
+            f.push_str(" → ");
+            push_money(&mut f, amount);
+            f
+        }
     };
     Ok(Evaluation {
         amount,

@@ -224,17 +224,54 @@ pub fn qualifier_abbreviation(qualifier: &str) -> &str {
 /// Formats a decimal with at least `min_scale` decimals (more if significant) and,
 /// when `group` is set, comma thousands separators: `1260.891` → `"1,260.891"`.
 pub(crate) fn fmt_decimal(d: Decimal, min_scale: usize, group: bool) -> String {
+    let mut out = String::with_capacity(24);
+    push_decimal(&mut out, d, min_scale, group);
+    out
+}
+
+/// A fixed buffer for the digits of one `Decimal` (at most 29 digits, a sign and a point),
+/// so that formatting a number for a formula does not allocate.
+struct DigitBuf {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl std::fmt::Write for DigitBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// [`fmt_decimal`], appended to `out`.
+pub(crate) fn push_decimal(out: &mut String, d: Decimal, min_scale: usize, group: bool) {
     use std::fmt::Write as _;
-    // One buffer for the digits and one for the result: this runs for every formula.
-    let mut digits = String::with_capacity(40);
-    let _ = write!(digits, "{}", d.normalize());
-    let (sign, body) = match digits.strip_prefix('-') {
+    let mut digits = DigitBuf {
+        buf: [0; 64],
+        len: 0,
+    };
+    let text = match write!(digits, "{}", d.normalize()) {
+        Ok(()) => std::str::from_utf8(digits.buf.get(..digits.len).unwrap_or_default()).ok(),
+        Err(_) => None,
+    };
+    // A Decimal's text always fits; the fallback keeps this infallible all the same.
+    let owned;
+    let text = match text {
+        Some(t) => t,
+        None => {
+            owned = d.normalize().to_string();
+            owned.as_str()
+        }
+    };
+    let (sign, body) = match text.strip_prefix('-') {
         Some(rest) => ("-", rest),
-        None => ("", digits.as_str()),
+        None => ("", text),
     };
     let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    let mut out =
-        String::with_capacity(sign.len() + int.len() * 4 / 3 + 2 + frac.len().max(min_scale));
+    out.reserve(sign.len() + int.len() * 4 / 3 + 2 + frac.len().max(min_scale));
     out.push_str(sign);
     if group {
         let n = int.len();
@@ -254,12 +291,18 @@ pub(crate) fn fmt_decimal(d: Decimal, min_scale: usize, group: bool) -> String {
             out.push('0');
         }
     }
-    out
 }
 
 /// Money for display: rounded half away from zero to 2 decimals, grouped.
 pub(crate) fn fmt_money(d: Decimal) -> String {
+    let mut out = String::with_capacity(16);
+    push_money(&mut out, d);
+    out
+}
+
+/// [`fmt_money`], appended to `out`.
+pub(crate) fn push_money(out: &mut String, d: Decimal) {
     let r = d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     let r = if r.is_zero() { Decimal::ZERO } else { r };
-    fmt_decimal(r, 2, true)
+    push_decimal(out, r, 2, true)
 }

@@ -64,6 +64,16 @@ pub enum OptionKind {
 }
 
 impl OptionKind {
+    /// The serialized name: `"third_country"`, `"suspension"`, `"preference"`, `"quota"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ThirdCountry => "third_country",
+            Self::Suspension => "suspension",
+            Self::Preference => "preference",
+            Self::Quota => "quota",
+        }
+    }
+
     fn of(kind: MeasureKind) -> Option<Self> {
         match kind {
             MeasureKind::ThirdCountry => Some(Self::ThirdCountry),
@@ -447,4 +457,24 @@ fn check_additional_codes(applicable: &[&Measure], declared: &[String]) -> Resul
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OptionKind;
+
+    #[test]
+    fn option_kind_as_str_is_its_serialized_name() {
+        for k in [
+            OptionKind::ThirdCountry,
+            OptionKind::Suspension,
+            OptionKind::Preference,
+            OptionKind::Quota,
+        ] {
+            assert_eq!(
+                serde_json::to_value(k).unwrap(),
+                serde_json::Value::String(k.as_str().to_owned())
+            );
+        }
+    }
 }

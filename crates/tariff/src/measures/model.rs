@@ -341,9 +341,13 @@ impl TariffData {
         if area == origin || area == ERGA_OMNES {
             return true;
         }
-        let mut seen: Vec<&str> = vec![area];
-        let mut stack: Vec<&str> = vec![area];
-        while let Some(group) = stack.pop() {
+        // Most areas are countries (no members) and most groups hold only countries, so the
+        // walk allocates only when it meets a member that is itself a group: this runs for
+        // every measure of every calculation.
+        let mut seen: Vec<&str> = Vec::new();
+        let mut stack: Vec<&str> = Vec::new();
+        let mut group = area;
+        loop {
             for m in self.members_of(group) {
                 if !m.validity.contains(date) {
                     continue;
@@ -351,13 +355,25 @@ impl TariffData {
                 if m.member == origin {
                     return true;
                 }
-                if !seen.contains(&m.member.as_str()) {
+                if m.member != area
+                    && self.may_have_members(&m.member)
+                    && !seen.contains(&m.member.as_str())
+                {
                     seen.push(&m.member);
                     stack.push(&m.member);
                 }
             }
+            match stack.pop() {
+                Some(next) => group = next,
+                None => return false,
+            }
         }
-        false
+    }
+
+    /// Whether `area` may be a group with members: through the index, or `true` (walk it)
+    /// when the index is not current.
+    fn may_have_members(&self, area: &str) -> bool {
+        self.members_indexed != self.memberships.len() || self.members.contains_key(area)
     }
 }
 
@@ -374,5 +390,52 @@ impl<'s> Iterator for MembersOf<'s> {
             MembersOf::Indexed(ix, all) => ix.find_map(|&i| all.get(i)),
             MembersOf::Scan(it, group) => it.find(|m| m.group == *group),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn member(group: &str, member: &str, from: &str, to: Option<&str>) -> Membership {
+        Membership {
+            group: group.into(),
+            member: member.into(),
+            validity: Validity::new(day(from), to.map(day)),
+        }
+    }
+
+    /// Groups inside groups (with a cycle), memberships over time, and the same answers
+    /// without the index (the full-scan fallback).
+    #[test]
+    fn area_covers_through_member_groups() {
+        let memberships = vec![
+            member("2000", "2001", "2020-01-01", None),
+            member("2001", "2002", "2020-01-01", Some("2023-12-31")),
+            member("2002", "VN", "2020-01-01", None),
+            member("2002", "2000", "2020-01-01", None),
+            member("2001", "IN", "2020-01-01", None),
+        ];
+        let indexed = TariffData::new(Vec::new(), Vec::new(), memberships.clone(), Vec::new());
+        let mut scanned = indexed.clone();
+        // A membership added without `reindex`: lookups fall back to a full scan.
+        scanned
+            .memberships
+            .push(member("3999", "ZZ", "2020-01-01", None));
+        for data in [&indexed, &scanned] {
+            assert!(data.area_covers("2000", "IN", day("2024-06-01")));
+            assert!(data.area_covers("2000", "VN", day("2023-06-01")));
+            assert!(!data.area_covers("2000", "VN", day("2024-06-01")));
+            assert!(data.area_covers("2002", "IN", day("2023-06-01")));
+            assert!(!data.area_covers("2002", "CN", day("2023-06-01")));
+            assert!(!data.area_covers("VN", "CN", day("2023-06-01")));
+            assert!(data.area_covers("VN", "VN", day("2023-06-01")));
+            assert!(data.area_covers(ERGA_OMNES, "CN", day("2023-06-01")));
+        }
+        assert_ne!(scanned.members_indexed, scanned.memberships.len());
     }
 }

@@ -116,8 +116,11 @@ pub struct MovementList {
     #[serde(rename = "_links")]
     pub links: ListLinks,
     pub total_count: i64,
-    /// `departures` or `arrivals` in the CTC API; both names are given the same items here.
+    /// The departures (on `/departures`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub departures: Option<Vec<MovementView>>,
+    /// The arrivals (on `/arrivals`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub arrivals: Option<Vec<MovementView>>,
 }
 

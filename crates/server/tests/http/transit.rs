@@ -943,6 +943,71 @@ async fn transit_control_lane_officer_decisions_and_follow_ups() {
         let b = check_outbound(&s, &set, &de, "departures", &id).await;
         assert!(b.last().unwrap().1.contains("R0028"));
 
+        // Arrival of the DE departure at an NL office with discrepancies: the NL officer (the
+        // destination's administration) records the control results, CC025C, written off.
+        let r = post_xml(
+            &s,
+            &nl,
+            "arrivals",
+            &cc007c("NL-ARR-1", NL_TRADER, "NL000396", &mrn1),
+        )
+        .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let arr = r.body["arrivalId"].as_str().unwrap().to_owned();
+        let r = post_xml(
+            &s,
+            &nl,
+            &format!("arrivals/{arr}/messages"),
+            &cc044c("NL-ARR-2", NL_TRADER, "NL000396", &mrn1, false),
+        )
+        .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        assert_eq!(
+            movement(&s, &de, "departures", &id).await["state"],
+            "unloading_remarks"
+        );
+        let q = call(
+            "GET",
+            &format!(
+                "{}/api/v1/transit/movements?state=awaiting_decision&kind=arrival",
+                s.url(Circle::Administration)
+            ),
+            Some(&s.token("officer:NL/jdevries")),
+            None,
+            &[],
+        )
+        .await;
+        assert!(
+            q.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["id"] == arr.as_str()),
+            "{}",
+            q.text
+        );
+        let r = decide(&s, de_officer, &arr, json!({"decision": "control-results"})).await;
+        assert_eq!(r.status, 404, "the arrival is NL's: {}", r.text);
+        let r = decide(
+            &s,
+            "officer:NL/jdevries",
+            &arr,
+            json!({"decision": "control-results", "reason": "2 packages missing"}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["state"], "goods_released_at_destination");
+        assert_eq!(
+            movement(&s, &de, "departures", &id).await["state"],
+            "written_off"
+        );
+        assert_eq!(balance(&s, "DE", DE_GRN).await, Decimal::ZERO);
+        let b = check_outbound(&s, &set, &nl, "arrivals", &arr).await;
+        assert_eq!(
+            b.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(),
+            ["CC007C", "CC043C", "CC044C", "CC025C"]
+        );
+
         // Officer invalidation of a movement under control.
         let r = post_xml(
             &s,

@@ -558,27 +558,6 @@ impl TransitTx<'_> {
         .transpose()
     }
 
-    /// The arrival movement that continues a departure (by MRN), locked; it belongs to the
-    /// destination's administration, so it is reached like the departure in
-    /// [`TransitTx::lock_departure_for_arrival`].
-    pub async fn lock_arrival_of(&mut self, mrn: &str) -> Result<Option<Locked>> {
-        let row = sqlx::query(&format!(
-            "UPDATE movements SET version = version + 1, updated_at = $2 \
-             WHERE mrn = $1 AND kind = 'arrival' AND state <> 'rejected' \
-             RETURNING {MOVEMENT_COLUMNS}"
-        ))
-        .bind(mrn)
-        .bind(&self.now_text)
-        .fetch_optional(self.tx.conn())
-        .await?;
-        row.map(|r| {
-            Ok(Locked {
-                row: movement_row(&r)?,
-            })
-        })
-        .transpose()
-    }
-
     /// The messages of a locked movement, in order.
     pub async fn messages(&mut self, m: &Locked) -> Result<Vec<MovementMessageRow>> {
         let rows = sqlx::query(&format!(

@@ -41,6 +41,15 @@ impl TestServer {
     }
 
     pub async fn start_on(db: TestDb, federation: Federation) -> TestServer {
+        TestServer::start_with_transit(db, federation, reference_transit()).await
+    }
+
+    /// A server with the given transit settings (e.g. without the NCTS schemas).
+    pub async fn start_with_transit(
+        db: TestDb,
+        federation: Federation,
+        transit: crate::transit::TransitSettings,
+    ) -> TestServer {
         let store = Store::open(
             &db.url,
             StoreOptions::default(),
@@ -61,7 +70,7 @@ impl TestServer {
             config: ServerConfig {
                 cookie_secure: false,
                 taric3_xsd: reference_taric3_xsd(),
-                transit: reference_transit(),
+                transit,
                 ..ServerConfig::default()
             },
             tokens: TokenCache::default(),

@@ -1240,3 +1240,22 @@ async fn transit_concurrent_releases_never_exceed_the_guarantee() {
         assert_eq!(balance(&s, "NL", NL_GRN).await, Decimal::from(50_000));
     }
 }
+
+/// Without the NCTS schemas the server runs and the transit endpoints that read messages
+/// answer 503 `schemas_unavailable`; lists still work.
+#[tokio::test]
+async fn transit_without_schemas_answers_503() {
+    let s = TestServer::start_with_transit(
+        portorium_store::testing::TestDb::sqlite().unwrap(),
+        portorium_trust::Federation::new(Vec::new()),
+        portorium_server::transit::TransitSettings::default(),
+    )
+    .await;
+    let nl = s.token(&format!("trader:{NL_TRADER}"));
+    let r = post_xml(&s, &nl, "departures", &Decl::nl("M-503", "L-503").cc015c()).await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(r.body["code"], "schemas_unavailable");
+    let r = call("GET", &trader_url(&s, "departures"), Some(&nl), None, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["totalCount"], 0);
+}

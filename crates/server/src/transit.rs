@@ -583,7 +583,7 @@ async fn authorisation_rules(
             out.push(rule(
                 RULE_VIOLATION,
                 &reference.xpath,
-                Some("AUTH"),
+                None,
                 &format!("authorisation {} {}: {reason}", ty.text, reference.text),
                 Some(&reference.text),
             ));
@@ -1114,14 +1114,13 @@ async fn reject_follow_up(
     };
     let id = append_out(tx, m, ty, &h, xml).await?;
     let state = m.row().state.clone();
-    let _ = inbound;
     tx.transition(
         m,
         &state,
         "reject_message",
         None,
         Some(&id),
-        Some(&errors_detail(errors)),
+        Some(&serde_json::json!({ "rejected_message": inbound, "errors": errors_detail(errors) })),
     )
     .await?;
     Ok(())

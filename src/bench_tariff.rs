@@ -269,6 +269,34 @@ fn calc_request() -> Result<CalcRequest> {
     })
 }
 
+/// User + system CPU seconds of this process so far, from `/proc/self/stat` (Linux; clock
+/// ticks of 1/100 s, the kernel's USER_HZ on every Linux architecture).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; the fields after it are plain.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let mut fields = rest.split(' ');
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
+/// A load run with the CPU seconds this process used during it, per request.
+async fn with_cpu(
+    run: impl std::future::Future<Output = Result<LoadResult>>,
+) -> Result<(LoadResult, Option<f64>)> {
+    let before = process_cpu_seconds();
+    let start = Instant::now();
+    let r = run.await?;
+    let requests = r.rps() * start.elapsed().as_secs_f64();
+    let cpu = process_cpu_seconds()
+        .zip(before)
+        .map(|(after, before)| after - before)
+        .filter(|_| requests >= 1.0)
+        .map(|s| s / requests);
+    Ok((r, cpu))
+}
+
 pub async fn run(seconds: u64, connections: usize) -> Result<()> {
     let changes = synthetic_changes()?;
     let data = build(changes.iter().map(RecordRef::from))?;
@@ -364,9 +392,9 @@ pub async fn run(seconds: u64, connections: usize) -> Result<()> {
         .context("warm-up")?;
     load_request(trader, &post, 1, 4).await.context("warm-up")?;
     load_request(ops, &health, 1, 4).await.context("warm-up")?;
-    let h = load_request(ops, &health, seconds, connections).await?;
-    let c = load_request(trader, &post, seconds, connections).await?;
-    let p = load_request(trader, &plain, seconds, connections).await?;
+    let (h, h_cpu) = with_cpu(load_request(ops, &health, seconds, connections)).await?;
+    let (c, c_cpu) = with_cpu(load_request(trader, &post, seconds, connections)).await?;
+    let (p, p_cpu) = with_cpu(load_request(trader, &plain, seconds, connections)).await?;
     println!("HTTP, {connections} keep-alive connections, {seconds} s per target, server and load generator in one process");
     println!(
         "{:<58} {:>10} {:>8} {:>9} {:>9} {:>7}",
@@ -392,6 +420,21 @@ pub async fn run(seconds: u64, connections: usize) -> Result<()> {
         "POST …/duty-calculations, 8471300000 (demo, 2 measures)",
         &p,
     );
+    // CPU time of this process (server and load generator) per request: unlike req/s, it
+    // does not move with what other processes on the machine do between the windows.
+    println!("CPU time of this process per request (server and load generator), and /health's as a share of it:");
+    for (name, cpu) in [
+        ("GET /health", h_cpu),
+        ("58-measure calculation", c_cpu),
+        ("plain calculation", p_cpu),
+    ] {
+        match (cpu.map(|s| s * 1e6), h_cpu.map(|s| s * 1e6)) {
+            (Some(us), Some(hus)) => {
+                println!("  {name:<24} {us:>8.1} µs  {:>5.0}%", 100.0 * hus / us)
+            }
+            _ => println!("  {name:<24} (no /proc/self/stat)"),
+        }
+    }
     drop(server);
     Ok(())
 }

@@ -827,7 +827,7 @@ pub async fn lodge_departure(
     };
     let mut m = tx.create(&new, initial.name()).await?;
     let inbound = append_in(&mut tx, &m, &p).await?;
-    tx.submitted(&m, &inbound).await?;
+    tx.submitted(&mut m, &inbound).await?;
     let d = departure_data(&p, m.row());
     let recipient = p.header.message_sender.clone();
     let corr = Some(p.header.message_identification.as_str());
@@ -1410,7 +1410,7 @@ pub async fn notify_arrival(
     };
     let mut a = tx.create(&new, initial.name()).await?;
     let inbound = append_in(&mut tx, &a, &p).await?;
-    tx.submitted(&a, &inbound).await?;
+    tx.submitted(&mut a, &inbound).await?;
     let recipient = p.header.message_sender.clone();
     let corr = Some(p.header.message_identification.as_str());
     let arrival = Arrival::of(&p);

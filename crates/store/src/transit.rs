@@ -660,8 +660,9 @@ impl TransitTx<'_> {
 
     /// Records the first history row of a movement created with [`TransitTx::create`]: its
     /// submission (`→ submitted`), with the message that started it. The movement row keeps
-    /// the state it was created in.
-    pub async fn submitted(&mut self, m: &Locked, message_id: &str) -> Result<()> {
+    /// the state it was created in (a declaration rejected at once is created `rejected`, so
+    /// that it never holds its LRN); the next transition starts from `submitted`.
+    pub async fn submitted(&mut self, m: &mut Locked, message_id: &str) -> Result<()> {
         sqlx::query(
             "INSERT INTO movement_history (movement_id, seq, tenant, from_state, to_state, actor, \
              action, message_id, at, detail) VALUES ($1, 1, $2, NULL, 'submitted', $3, 'submit', \
@@ -674,6 +675,7 @@ impl TransitTx<'_> {
         .bind(&self.now_text)
         .execute(self.tx.conn())
         .await?;
+        m.row.state = "submitted".to_owned();
         Ok(())
     }
 

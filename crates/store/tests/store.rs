@@ -1537,3 +1537,6 @@ mod declarations;
 
 #[path = "store/dms.rs"]
 mod dms;
+
+#[path = "store/transit.rs"]
+mod transit;

@@ -273,6 +273,9 @@ pub struct ListQuery {
     pub movement_reference_number: Option<String>,
     /// Only departures with this LRN.
     pub local_reference_number: Option<String>,
+    /// Only movements with this EORI (a trader sees only its own: another EORI lists nothing).
+    #[serde(rename = "movementEORI")]
+    pub movement_eori: Option<String>,
     /// Page number, from 1 (default 1).
     pub page: Option<u32>,
     /// Items per page, 1 to 500 (default 25).
@@ -306,21 +309,29 @@ async fn list(
         Action::TransitRead,
         &Resource::new(ResourceKind::Movement, base(kind)).owned_by(caller.principal.id.clone()),
     )?;
-    let (rows, total) = state
-        .store
-        .scoped(caller.scope())
-        .transit_movements(
-            kind,
-            &TransitFilter {
-                updated_since: q.updated_since,
-                mrn: q.movement_reference_number,
-                lrn: q.local_reference_number,
-                state: None,
-            },
-            page,
-            count,
-        )
-        .await?;
+    let other_eori = match (&caller.principal.id, q.movement_eori.as_deref()) {
+        (portorium_kernel::PrincipalId::Trader(own), Some(e)) => own.as_str() != e,
+        _ => false,
+    };
+    let (rows, total) = if other_eori {
+        (Vec::new(), 0)
+    } else {
+        state
+            .store
+            .scoped(caller.scope())
+            .transit_movements(
+                kind,
+                &TransitFilter {
+                    updated_since: q.updated_since,
+                    mrn: q.movement_reference_number,
+                    lrn: q.local_reference_number,
+                    state: None,
+                },
+                page,
+                count,
+            )
+            .await?
+    };
     let items: Vec<MovementView> = rows.iter().map(movement_view).collect();
     let (departures, arrivals) = match kind {
         MovementKind::Departure => (Some(items), None),

@@ -542,6 +542,17 @@ async fn transit_departure_release_arrival_and_write_off() {
         )
         .await;
         assert_eq!(since.body["totalCount"], 0, "{}", since.text);
+        for (eori, n) in [(NL_TRADER, 1), (DE_TRADER, 0)] {
+            let r = call(
+                "GET",
+                &trader_url(&s, &format!("departures?movementEORI={eori}")),
+                Some(&nl),
+                None,
+                &[],
+            )
+            .await;
+            assert_eq!(r.body["totalCount"], n, "{}", r.text);
+        }
 
         // Tenant isolation: another trader and another administration see nothing.
         let r = call(

@@ -104,9 +104,11 @@ pub fn document(circle: portorium_kernel::Circle) -> utoipa::openapi::OpenApi {
         Circle::Operations => OperationsApi::openapi(),
         Circle::Administration => AdministrationApi::openapi()
             .merge_from(crate::routes::transit_officer::TransitOfficerApi::openapi())
+            .merge_from(crate::routes::declarations_admin::AdminApi::openapi())
             .merge_from(crate::routes::declarations_officer::DeclarationsOfficerApi::openapi()),
         Circle::Trader => TraderApi::openapi()
             .merge_from(crate::routes::transit::TransitApi::openapi())
+            .merge_from(crate::routes::declarations_admin::TraderApi::openapi())
             .merge_from(crate::routes::customs_declarations::CustomsDeclarationsApi::openapi()),
     }
 }

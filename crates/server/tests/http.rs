@@ -11,6 +11,8 @@ use portorium_server::routes::Access;
 use portorium_server::testing::TestServer;
 use serde_json::{json, Value};
 
+#[path = "http/declarations_admin.rs"]
+mod declarations_admin;
 #[path = "http/dms.rs"]
 mod dms;
 #[path = "http/transit.rs"]

@@ -92,11 +92,25 @@ pub enum Action {
     /// Decide on a transit movement (control, release, no release, invalidate, control
     /// results): officers of the administration.
     TransitDecide,
+    /// Read the NCTS reference data (customs office list, imports): administration
+    /// principals and operators.
+    RefdataRead,
+    /// Read an administration's authorisations: officers, systems and national security
+    /// officers, own tenant.
+    AuthorisationRead,
+    /// Register and revoke authorisations: officers with role `authorisation_manager`, own
+    /// tenant.
+    AuthorisationManage,
+    /// Read guarantees and their balance: officers, systems and national security officers of
+    /// the administration; the holder its own.
+    GuaranteeRead,
+    /// Register guarantees: officers with role `guarantee_manager`, own tenant.
+    GuaranteeManage,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 23] = [
         Action::TenantManage,
         Action::TenantRead,
         Action::PrincipalManage,
@@ -115,6 +129,11 @@ impl Action {
         Action::TransitLodge,
         Action::TransitRead,
         Action::TransitDecide,
+        Action::RefdataRead,
+        Action::AuthorisationRead,
+        Action::AuthorisationManage,
+        Action::GuaranteeRead,
+        Action::GuaranteeManage,
     ];
 
     /// The action's name, which is also its Cedar action id (e.g. `tenant.manage`).
@@ -138,6 +157,11 @@ impl Action {
             Action::TransitLodge => "transit.lodge",
             Action::TransitRead => "transit.read",
             Action::TransitDecide => "transit.decide",
+            Action::RefdataRead => "refdata.read",
+            Action::AuthorisationRead => "authorisation.read",
+            Action::AuthorisationManage => "authorisation.manage",
+            Action::GuaranteeRead => "guarantee.read",
+            Action::GuaranteeManage => "guarantee.manage",
         }
     }
 
@@ -191,11 +215,17 @@ pub enum ResourceKind {
     Quota,
     /// A transit movement (departure or arrival) of an administration, held by a trader.
     Movement,
+    /// NCTS reference data (common to every administration).
+    RefData,
+    /// An authorisation (C521, C505…) registered by an administration, held by a trader.
+    Authorisation,
+    /// A guarantee (GRN) registered by an administration, held by a trader.
+    Guarantee,
 }
 
 impl ResourceKind {
     /// Every resource kind.
-    pub const ALL: [ResourceKind; 12] = [
+    pub const ALL: [ResourceKind; 15] = [
         ResourceKind::Tenant,
         ResourceKind::Office,
         ResourceKind::Principal,
@@ -208,6 +238,9 @@ impl ResourceKind {
         ResourceKind::NationalMeasure,
         ResourceKind::Quota,
         ResourceKind::Movement,
+        ResourceKind::RefData,
+        ResourceKind::Authorisation,
+        ResourceKind::Guarantee,
     ];
 
     /// The Cedar entity type name (without namespace), e.g. `TraderRecord`.
@@ -225,6 +258,9 @@ impl ResourceKind {
             ResourceKind::NationalMeasure => "NationalMeasure",
             ResourceKind::Quota => "Quota",
             ResourceKind::Movement => "Movement",
+            ResourceKind::RefData => "RefData",
+            ResourceKind::Authorisation => "Authorisation",
+            ResourceKind::Guarantee => "Guarantee",
         }
     }
 

@@ -77,6 +77,11 @@ fn nl_resource_for(a: Action) -> Resource {
             res(ResourceKind::NationalMeasure, Some("NL"))
         }
         Action::QuotaDraw => res(ResourceKind::Quota, Some("NL")),
+        Action::RefdataRead => res(ResourceKind::RefData, None),
+        Action::AuthorisationRead | Action::AuthorisationManage => {
+            res(ResourceKind::Authorisation, Some("NL"))
+        }
+        Action::GuaranteeRead | Action::GuaranteeManage => res(ResourceKind::Guarantee, Some("NL")),
     }
 }
 

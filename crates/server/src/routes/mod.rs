@@ -3,6 +3,7 @@
 //! drives the circle-of-trust test matrix.
 
 pub mod customs_declarations;
+pub mod declarations_admin;
 pub mod declarations_officer;
 pub mod national_measures;
 pub mod ops;
@@ -266,6 +267,7 @@ pub fn administration() -> Table {
         .with(crate::portal_quotas::pages)
         .with(transit_officer::admin_routes)
         .with(declarations_officer::admin_routes)
+        .with(declarations_admin::admin_routes)
         .api("GET", "/api/v1/me", Auth, handler!(GET, me))
         .api("GET", "/api/v1/offices", Auth, handler!(GET, list_offices))
         .api(
@@ -335,6 +337,7 @@ pub fn trader() -> Table {
         .with(crate::portal_quotas::pages)
         .with(transit::trader_routes)
         .with(customs_declarations::trader_routes)
+        .with(declarations_admin::trader_routes)
         .api(
             "GET",
             "/api/v1/public/administrations",

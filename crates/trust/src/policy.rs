@@ -106,11 +106,20 @@ pub enum Action {
     GuaranteeRead,
     /// Register guarantees: officers with role `guarantee_manager`, own tenant.
     GuaranteeManage,
+    /// Lodge WCO DMS messages (declaration, amendment, cancellation request) and register the
+    /// notification webhook: a trader, as the declarant (own EORI).
+    DeclarationLodge,
+    /// Read WCO DMS declarations: the declarant its own; officers, systems and national
+    /// security officers their administration's.
+    DeclarationRead,
+    /// Decide on a WCO DMS declaration (control, documents, release, invalidate, control
+    /// results, assessment): officers of the administration.
+    DeclarationDecide,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 26] = [
         Action::TenantManage,
         Action::TenantRead,
         Action::PrincipalManage,
@@ -134,6 +143,9 @@ impl Action {
         Action::AuthorisationManage,
         Action::GuaranteeRead,
         Action::GuaranteeManage,
+        Action::DeclarationLodge,
+        Action::DeclarationRead,
+        Action::DeclarationDecide,
     ];
 
     /// The action's name, which is also its Cedar action id (e.g. `tenant.manage`).
@@ -162,6 +174,9 @@ impl Action {
             Action::AuthorisationManage => "authorisation.manage",
             Action::GuaranteeRead => "guarantee.read",
             Action::GuaranteeManage => "guarantee.manage",
+            Action::DeclarationLodge => "declaration.lodge",
+            Action::DeclarationRead => "declaration.read",
+            Action::DeclarationDecide => "declaration.decide",
         }
     }
 
@@ -221,11 +236,13 @@ pub enum ResourceKind {
     Authorisation,
     /// A guarantee (GRN) registered by an administration, held by a trader.
     Guarantee,
+    /// A WCO DMS import or export declaration of an administration, held by its declarant.
+    Declaration,
 }
 
 impl ResourceKind {
     /// Every resource kind.
-    pub const ALL: [ResourceKind; 15] = [
+    pub const ALL: [ResourceKind; 16] = [
         ResourceKind::Tenant,
         ResourceKind::Office,
         ResourceKind::Principal,
@@ -241,6 +258,7 @@ impl ResourceKind {
         ResourceKind::RefData,
         ResourceKind::Authorisation,
         ResourceKind::Guarantee,
+        ResourceKind::Declaration,
     ];
 
     /// The Cedar entity type name (without namespace), e.g. `TraderRecord`.
@@ -261,6 +279,7 @@ impl ResourceKind {
             ResourceKind::RefData => "RefData",
             ResourceKind::Authorisation => "Authorisation",
             ResourceKind::Guarantee => "Guarantee",
+            ResourceKind::Declaration => "Declaration",
         }
     }
 

@@ -37,6 +37,12 @@ fn record(tenant: &str, eori: &str) -> Resource {
         .owned_by(pid(&format!("trader:{eori}")))
 }
 
+fn declaration(tenant: &str, declarant: &str) -> Resource {
+    Resource::new(ResourceKind::Declaration, "d1")
+        .in_tenant(t(tenant))
+        .owned_by(pid(declarant))
+}
+
 fn profile(owner: &str) -> Resource {
     Resource::new(ResourceKind::Profile, owner).owned_by(pid(owner))
 }
@@ -82,6 +88,12 @@ fn nl_resource_for(a: Action) -> Resource {
             res(ResourceKind::Authorisation, Some("NL"))
         }
         Action::GuaranteeRead | Action::GuaranteeManage => res(ResourceKind::Guarantee, Some("NL")),
+        Action::TransitLodge | Action::TransitRead | Action::TransitDecide => {
+            res(ResourceKind::Movement, Some("NL")).owned_by(pid("trader:NL000000001"))
+        }
+        Action::DeclarationLodge | Action::DeclarationRead | Action::DeclarationDecide => {
+            declaration("NL", "trader:NL000000001")
+        }
     }
 }
 
@@ -744,5 +756,49 @@ fn tariff_management_by_role() {
             res(ResourceKind::Tariff, None),
             false,
         ),
+    ]);
+}
+
+#[test]
+fn declarations_like_transit() {
+    let nl = || declaration("NL", "trader:NL000000001");
+    let de = || declaration("DE", "trader:NL000000001");
+    let declarant = || subj("trader:NL000000001", &[]);
+    let other_trader = || subj("trader:NL000000002", &[]);
+    let officer = || subj("officer:NL/jdevries", &["officer"]);
+    let de_officer = || subj("officer:DE/mmueller", &["officer"]);
+    let system = || subj("system:NL/ncts-nl", &["system"]);
+    let niso = || subj("security:NL/niso", &["security"]);
+    let agency = || subj("agency:NL/NVWA/pbakker", &["agency"]);
+    let operator = || subj("operator:admin", &["operator"]);
+    check(&[
+        // The declarant lodges and reads its own, in whatever administration.
+        (declarant(), Action::DeclarationLodge, nl(), true),
+        (declarant(), Action::DeclarationLodge, de(), true),
+        (declarant(), Action::DeclarationRead, nl(), true),
+        (declarant(), Action::DeclarationDecide, nl(), false),
+        (other_trader(), Action::DeclarationLodge, nl(), false),
+        (other_trader(), Action::DeclarationRead, nl(), false),
+        // The owning administration reads; its officers decide.
+        (officer(), Action::DeclarationRead, nl(), true),
+        (officer(), Action::DeclarationDecide, nl(), true),
+        (officer(), Action::DeclarationLodge, nl(), false),
+        (
+            subj("officer:NL/clerk", &["registrar"]),
+            Action::DeclarationDecide,
+            nl(),
+            false,
+        ),
+        (system(), Action::DeclarationRead, nl(), true),
+        (system(), Action::DeclarationDecide, nl(), false),
+        (niso(), Action::DeclarationRead, nl(), true),
+        (niso(), Action::DeclarationDecide, nl(), false),
+        (agency(), Action::DeclarationRead, nl(), false),
+        (operator(), Action::DeclarationRead, nl(), false),
+        // Another administration's declaration: neither read nor decided.
+        (de_officer(), Action::DeclarationRead, nl(), false),
+        (de_officer(), Action::DeclarationDecide, nl(), false),
+        (officer(), Action::DeclarationRead, de(), false),
+        (system(), Action::DeclarationRead, de(), false),
     ]);
 }

@@ -4,12 +4,13 @@
 pub mod api;
 pub mod auth;
 pub mod demo;
-pub mod dms;
 pub mod demo_tariff;
+pub mod dms;
 pub mod error;
 pub mod middleware;
 pub mod openapi;
 pub mod portal;
+pub mod portal_declarations;
 pub mod portal_measures;
 pub mod portal_quotas;
 pub mod portal_tariff;

@@ -706,3 +706,82 @@ async fn lodging_and_release() {
 
     c.close().await.unwrap();
 }
+
+/// Upload of a CC015C file (multipart, sent by htmx with the CSRF header): a broken file
+/// lists its schema errors by XPath; the demo fixture lodges (green lane for NL: released at
+/// once) and its reservation shows in the guarantee balance.
+#[tokio::test]
+async fn upload_lists_xpaths_then_lodges_and_reserves() {
+    let _one = BROWSER.lock().await;
+    if portorium_server::testing::reference_ncts_xsd_dir().is_none() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: upload test needs the NCTS XSDs ($PORTORIUM_REFERENCE/ncts-p5/xsd)"
+        );
+        return;
+    }
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let server = TestServer::sqlite().await;
+    let trader = server.url(Circle::Trader);
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = include_str!("fixtures/cc015c-demo.xml");
+    let broken = dir.path().join("broken.xml");
+    std::fs::write(
+        &broken,
+        fixture.replace(
+            "<grossMass>830.500</grossMass>",
+            "<grossMass>eight hundred</grossMass>",
+        ),
+    )
+    .unwrap();
+    let good = dir.path().join("cc015c.xml");
+    std::fs::write(&good, fixture).unwrap();
+
+    log_in(&c, &trader, "trader:NL000000001", PASSWORD).await;
+    c.goto(&format!("{trader}/declarations/transit/new"))
+        .await
+        .unwrap();
+    c.find(Locator::Id("f-file"))
+        .await
+        .unwrap()
+        .send_keys(&broken.display().to_string())
+        .await
+        .unwrap();
+    click(&c, "#upload-lodge").await;
+    let xpaths = text_of(&c, "#upload-xpaths").await;
+    assert!(
+        xpaths.contains("/CC015C/Consignment/HouseConsignment/ConsignmentItem[2]/Commodity/GoodsMeasure/grossMass"),
+        "{xpaths}"
+    );
+    assert_eq!(path(&c).await, "/declarations/transit/new");
+
+    c.find(Locator::Id("f-file"))
+        .await
+        .unwrap()
+        .send_keys(&good.display().to_string())
+        .await
+        .unwrap();
+    click(&c, "#upload-lodge").await;
+    assert_eq!(text_of(&c, "#movement-state").await, "released");
+    assert_eq!(text_of(&c, "#lrn").await, "DEMO-LRN-0001");
+    let messages = text_of(&c, "#messages").await;
+    assert!(messages.contains("IE029"), "{messages}");
+
+    // The reservation of the release, in the guarantee's balance (with the access code).
+    c.goto(&format!("{trader}/declarations/guarantees"))
+        .await
+        .unwrap();
+    select(&c, "f-grn", "26NLDEMO000000012").await;
+    fill(&c, "f-access_code", "NL99").await;
+    click(&c, "#query-balance").await;
+    assert!(text_of(&c, "#balance-error").await.contains("no guarantee"));
+    select(&c, "f-grn", "26NLDEMO000000012").await;
+    fill(&c, "f-access_code", "NL01").await;
+    click(&c, "#query-balance").await;
+    assert_eq!(text_of(&c, "#reserved").await, "12500.00 EUR");
+    assert!(text_of(&c, "#reservations").await.contains("reserved"));
+
+    c.close().await.unwrap();
+}

@@ -36,16 +36,17 @@ use crate::state::{AppState, Caller};
 use crate::transit::{Assessment, ConfiguredLane, Lane};
 use chrono::Datelike;
 use portorium_declarations::dms::{
-    notification_xml, validate_message, Actor, AssessedDuty, Direction, DmsDeclaration, DmsEvent,
-    DmsLifecycle, DmsMessageKind, DmsNotification, DmsSchemas, DmsState, ItemDuties,
-    NotificationKind, Statement,
+    notification_xml, parse_declaration, validate_message, Actor, AssessedDuty, Direction,
+    DmsDeclaration, DmsError, DmsEvent, DmsLifecycle, DmsMessageKind, DmsNotification, DmsRule,
+    DmsSchemas, DmsState, ItemDuties, NotificationKind, Statement,
 };
 use portorium_declarations::mrn::{Mrn, ProcedureCategory};
 use portorium_kernel::{Eori, PrincipalId, TenantCode};
 use portorium_store::{
     DmsDeclarationRow, DmsLocked, DmsPosition, DmsTx, NewAllocationRequest, NewDmsDeclaration,
-    QuotaOpening, Scope,
+    QuotaOpening, Scope, StoreError,
 };
+use portorium_trust::{Action, Resource, ResourceKind};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -289,6 +290,8 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 struct Extra {
     statements: Vec<Statement>,
     duties: Vec<ItemDuties>,
+    /// For a rejection (DMSREJ): the business-rule errors, each with its WCO pointer and code.
+    errors: Vec<DmsError>,
 }
 
 async fn notify(
@@ -308,7 +311,7 @@ async fn notify(
         lrn: row.lrn.clone(),
         mrn: row.mrn.clone(),
         version: u32::try_from(row.version).unwrap_or(u32::MAX),
-        errors: Vec::new(),
+        errors: extra.errors,
         statements: extra.statements,
         duties: extra.duties,
     };
@@ -727,7 +730,10 @@ pub struct Lodged {
 }
 
 fn lodged(d: &DmsLocked) -> Lodged {
-    let r = d.row();
+    lodged_row(d.row())
+}
+
+fn lodged_row(r: &DmsDeclarationRow) -> Lodged {
     Lodged {
         conversation_id: r.conversation_id.clone(),
         declaration_id: r.id.clone(),
@@ -749,42 +755,139 @@ fn parsed_json(d: &DmsDeclaration) -> ApiResult<serde_json::Value> {
     serde_json::to_value(d).map_err(internal)
 }
 
+/// The LRN's element (DE 2/5), for problems about a declaration without one.
+const LRN_XPATH: &str = "/MetaData/Declaration/FunctionalReferenceID";
+
+/// The declaration resource the policy decides on: owned by its administration, held by its
+/// declarant.
+pub fn declaration_resource(row: &DmsDeclarationRow) -> ApiResult<Resource> {
+    let tenant: TenantCode = row.tenant.parse().map_err(internal)?;
+    let declarant: Eori = row.declarant.parse().map_err(internal)?;
+    Ok(Resource::new(ResourceKind::Declaration, row.id.clone())
+        .in_tenant(tenant)
+        .owned_by(PrincipalId::Trader(declarant)))
+}
+
+/// A lodging that repeats one already stored: the same declarant (the scope), LRN and
+/// content (SHA-256 of the body as received) answers the stored declaration's 202, whatever
+/// became of it; the LRN held by a declaration (not rejected) with other content is a 409
+/// naming the LRN's element. `None`: the LRN is free.
+async fn repeated(
+    state: &AppState,
+    caller: &Caller,
+    lrn: &str,
+    xpath: &str,
+    body: &str,
+) -> ApiResult<Option<Lodged>> {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(body.as_bytes());
+    let found = state.store.scoped(caller.scope()).dms_by_lrn(lrn).await?;
+    if let Some((row, _)) = found
+        .iter()
+        .find(|(_, original)| Sha256::digest(original.as_bytes()) == hash)
+    {
+        return Ok(Some(lodged_row(row)));
+    }
+    if let Some((row, _)) = found.iter().find(|(r, _)| r.state != "rejected") {
+        return Err(lrn_conflict(lrn, xpath, Some(row)));
+    }
+    Ok(None)
+}
+
+fn lrn_conflict(lrn: &str, xpath: &str, holder: Option<&DmsDeclarationRow>) -> ApiError {
+    ApiError::field(
+        ErrorCode::Conflict,
+        xpath,
+        match holder {
+            Some(row) => format!(
+                "the LRN {lrn} is already used by declaration {} (conversation {}) with other content",
+                row.id, row.conversation_id
+            ),
+            None => format!("the LRN {lrn} is already used with other content"),
+        },
+    )
+}
+
 /// `POST /customs/declarations`.
+///
+/// Schema failures (and a message of another kind) are a 400 with nothing stored. A
+/// declaration that passes the XSD but breaks business rules is stored as received and
+/// rejected: DMSRCV (02) then DMSREJ (03) with every error (WCO pointer and code), 202. A
+/// rejected declaration does not hold its LRN.
 pub async fn lodge(state: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<Lodged> {
     let trader = trader_of(caller)?;
     let schemas = schemas(state)?;
     let bytes = body.to_vec();
-    let decl = tokio::task::spawn_blocking(move || {
+    let validated = tokio::task::spawn_blocking(move || {
         validate_message(&schemas, DmsMessageKind::Declaration, &bytes)
     })
     .await
-    .map_err(internal)?
-    .map_err(validation_problem)?;
+    .map_err(internal)?;
+    let (decl, rule_errors) = match validated {
+        Ok(d) => (d, Vec::new()),
+        Err(errors)
+            if errors
+                .iter()
+                .any(|e| matches!(e.rule, DmsRule::Schema | DmsRule::MessageKind)) =>
+        {
+            return Err(validation_problem(errors))
+        }
+        Err(errors) => match parse_declaration(body) {
+            Ok(d) => (d, errors),
+            Err(_) => return Err(validation_problem(errors)),
+        },
+    };
+    // What cannot be attributed, routed or referenced cannot be stored: the rule errors in a
+    // 400 then.
+    let unstorable = |e: ApiError, rule_errors: &[DmsError]| {
+        if rule_errors.is_empty() {
+            e
+        } else {
+            validation_problem(rule_errors.to_vec())
+        }
+    };
     let declarant = decl.declarant.as_ref().map(|d| d.value.clone());
-    if declarant.as_deref() != Some(trader.as_str()) {
-        return Err(ApiError::field(
-            ErrorCode::Forbidden,
-            decl.declarant
-                .as_ref()
-                .map(|d| d.xpath.clone())
-                .unwrap_or_else(|| "/MetaData/Declaration/Declarant/ID".into()),
-            format!(
-                "the declarant {} is not the authenticated trader {trader}",
-                declarant.unwrap_or_default()
-            ),
-        ));
+    let declarant_xpath = decl
+        .declarant
+        .as_ref()
+        .map(|d| d.xpath.clone())
+        .unwrap_or_else(|| "/MetaData/Declaration/Declarant/ID".into());
+    match declarant.as_deref() {
+        Some(d) if d == trader.as_str() => {}
+        Some(d) => {
+            return Err(ApiError::field(
+                ErrorCode::Forbidden,
+                declarant_xpath,
+                format!("the declarant {d} is not the authenticated trader {trader}"),
+            ))
+        }
+        None => {
+            return Err(unstorable(
+                ApiError::field(
+                    ErrorCode::Forbidden,
+                    declarant_xpath,
+                    format!(
+                        "the declaration names no declarant (the authenticated trader is {trader})"
+                    ),
+                ),
+                &rule_errors,
+            ))
+        }
     }
     let office = decl.routing_office();
-    let tenant: TenantCode = decl
+    let Some(tenant) = decl
         .routing_country()
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| {
+        .and_then(|c| c.parse::<TenantCode>().ok())
+    else {
+        return Err(unstorable(
             ApiError::field(
                 ErrorCode::InvalidField,
                 "/MetaData/Declaration/GoodsShipment/Consignment/GoodsLocation",
                 "the declaration names no office or country that routes it to an administration",
-            )
-        })?;
+            ),
+            &rule_errors,
+        ));
+    };
     if state.store.get_tenant(&tenant).await.is_err() {
         return Err(ApiError::field(
             ErrorCode::InvalidField,
@@ -795,30 +898,88 @@ pub async fn lodge(state: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<
             format!("{tenant} is not an administration of Portorium"),
         ));
     }
-    let body_text = String::from_utf8_lossy(body).into_owned();
-    let lrn = decl
+    let (lrn, lrn_xpath) = decl
         .lrn
         .as_ref()
-        .map(|l| l.value.clone())
-        .unwrap_or_default();
+        .map(|l| (l.value.clone(), l.xpath.clone()))
+        .unwrap_or_else(|| (String::new(), LRN_XPATH.to_owned()));
+    if lrn.is_empty() || lrn.chars().count() > 22 {
+        return Err(unstorable(
+            ApiError::field(
+                ErrorCode::SchemaValidation,
+                lrn_xpath,
+                "the LRN must be 1 to 22 characters",
+            ),
+            &rule_errors,
+        ));
+    }
+    state.authorize(
+        caller,
+        Action::DeclarationLodge,
+        &Resource::new(ResourceKind::Declaration, lrn.clone())
+            .in_tenant(tenant.clone())
+            .owned_by(caller.principal.id.clone()),
+    )?;
+    let body_text = String::from_utf8_lossy(body).into_owned();
+    if let Some(again) = repeated(state, caller, &lrn, &lrn_xpath, &body_text).await? {
+        return Ok(again);
+    }
     let direction = if decl.is_import() { "import" } else { "export" };
     let scoped = state.store.scoped(caller.scope());
     let mut tx = scoped.dms_begin(&caller.principal.id).await?;
     let conversation_id = tx.new_id();
-    let mut d = tx
+    let created = tx
         .create(&NewDmsDeclaration {
             tenant: tenant.clone(),
             conversation_id,
             declarant: trader,
-            lrn,
+            lrn: lrn.clone(),
             direction: direction.to_owned(),
             office: office.map(|o| o.id.value),
             state: state_name(DmsState::Submitted).to_owned(),
         })
-        .await?;
+        .await;
+    let mut d = match created {
+        Ok(d) => d,
+        // A concurrent lodging of the same LRN won: the same content is its repeat.
+        Err(StoreError::Conflict { .. }) => {
+            let _ = tx.rollback().await;
+            return match repeated(state, caller, &lrn, &lrn_xpath, &body_text).await? {
+                Some(again) => Ok(again),
+                None => Err(lrn_conflict(&lrn, &lrn_xpath, None)),
+            };
+        }
+        Err(e) => return Err(e.into()),
+    };
     tx.add_message(&d, "declaration", 1, &body_text, &parsed_json(&decl)?)
         .await?;
     notify(&mut tx, &d, NotificationKind::Received, Extra::default()).await?;
+    if !rule_errors.is_empty() {
+        let mut detail = rule_errors
+            .iter()
+            .map(|e| format!("{} at {}", e.code, e.xpath))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if detail.chars().count() > 2000 {
+            detail = detail.chars().take(1997).collect::<String>() + "...";
+        }
+        step(
+            &mut tx,
+            &mut d,
+            Actor::System,
+            DmsEvent::Reject,
+            "reject",
+            Some(&detail),
+            Extra {
+                errors: rule_errors,
+                ..Extra::default()
+            },
+        )
+        .await?;
+        let out = lodged(&d);
+        tx.commit().await?;
+        return Ok(out);
+    }
     // Acceptance: the MRN from the administration's counter of the year.
     let year = tx.now().year();
     let serial = tx.next_mrn_serial(&d, year).await?;
@@ -920,6 +1081,11 @@ pub async fn amend(state: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<
     let scoped = state.store.scoped(caller.scope());
     let mut tx = scoped.dms_begin(&caller.principal.id).await?;
     let mut d = tx.lock_mrn(&mrn).await?;
+    state.authorize(
+        caller,
+        Action::DeclarationLodge,
+        &declaration_resource(d.row())?,
+    )?;
     // The declaration as last lodged or amended (committed: read from the read pool).
     let base = latest_declaration(state, caller.scope(), &d.row().id).await?;
     let lc = lifecycle_of(d.row())?;
@@ -983,6 +1149,11 @@ pub async fn cancel(state: &AppState, caller: &Caller, body: &[u8]) -> ApiResult
     let scoped = state.store.scoped(caller.scope());
     let mut tx = scoped.dms_begin(&caller.principal.id).await?;
     let mut d = tx.lock_mrn(&mrn).await?;
+    state.authorize(
+        caller,
+        Action::DeclarationLodge,
+        &declaration_resource(d.row())?,
+    )?;
     let lc = lifecycle_of(d.row())?;
     lc.apply(Actor::Trader, &DmsEvent::Cancel)
         .map_err(|e| out_of_sequence(&e))?;
@@ -1111,6 +1282,11 @@ pub async fn decide(
     }
     let scoped = state.store.scoped(caller.scope());
     let current = scoped.dms_declaration(id).await?;
+    state.authorize(
+        caller,
+        Action::DeclarationDecide,
+        &declaration_resource(&current)?,
+    )?;
     let base = if body.decision == "assess" {
         Some(latest_declaration(state, caller.scope(), &current.id).await?)
     } else {
@@ -1240,6 +1416,118 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// Whether a webhook may not be sent to `ip`: loopback, link-local, private (RFC 1918, unique
+/// local fc00::/7, shared 100.64/10), unspecified, broadcast or multicast, also behind an
+/// IPv4-mapped IPv6 address.
+pub fn is_private_address(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_private()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || (a == 100 && (64..128).contains(&b))
+                || a == 0
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_private_address(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// Checks a webhook URL: `http://` or `https://` with a host whose every address (resolved
+/// now: DNS may change, so deliveries check again) is public, unless `allow_private`. The
+/// addresses checked, or why the URL is refused.
+pub async fn check_webhook_url(
+    url: &str,
+    allow_private: bool,
+) -> Result<Vec<std::net::SocketAddr>, String> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| "must be an http:// or https:// URL".to_owned())?;
+    let default_port = match uri.scheme_str() {
+        Some("http") => 80,
+        Some("https") => 443,
+        _ => return Err("must be an http:// or https:// URL".to_owned()),
+    };
+    let host = uri
+        .host()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| "must name a host".to_owned())?;
+    let port = uri.port_u16().unwrap_or(default_port);
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<std::net::SocketAddr> = match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![(ip, port).into()],
+        Err(_) => tokio::net::lookup_host((bare, port))
+            .await
+            .map_err(|e| format!("the host {bare} does not resolve: {e}"))?
+            .collect(),
+    };
+    if addrs.is_empty() {
+        return Err(format!("the host {bare} does not resolve"));
+    }
+    if !allow_private {
+        if let Some(a) = addrs.iter().find(|a| is_private_address(a.ip())) {
+            return Err(format!(
+                "the host {bare} resolves to {}, a loopback, link-local, private, unspecified or multicast address",
+                a.ip()
+            ));
+        }
+    }
+    Ok(addrs)
+}
+
+/// The request of one delivery: the URL checked again, and for `http` sent to the address just
+/// checked (with the URL's `Host`), so a DNS change between the check and the connection
+/// cannot redirect it.
+async fn delivery_request(
+    state: &AppState,
+    url: &str,
+    n: &portorium_store::DmsNotificationRow,
+    secret: &str,
+) -> Result<http::Request<http_body_util::Full<axum::body::Bytes>>, String> {
+    let addrs = check_webhook_url(url, state.config.allow_private_webhooks).await?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| e.to_string())?;
+    let authority = uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .unwrap_or_default();
+    let target = match (uri.scheme_str(), addrs.first()) {
+        (Some("http"), Some(addr)) => format!(
+            "http://{addr}{}",
+            uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+        ),
+        _ => url.to_owned(),
+    };
+    http::Request::post(target)
+        .header(http::header::HOST, authority)
+        .header(http::header::CONTENT_TYPE, "application/xml")
+        .header("X-Conversation-ID", &n.conversation_id)
+        .header("X-Portorium-Notification-ID", &n.id)
+        .header(
+            "X-Portorium-Signature",
+            signature(secret, n.body.as_bytes()),
+        )
+        .body(http_body_util::Full::new(axum::body::Bytes::from(
+            n.body.clone(),
+        )))
+        .map_err(|e| e.to_string())
+}
+
 /// Delivery attempts before a notification is marked `failed` (it stays readable by pull).
 pub const MAX_ATTEMPTS: i64 = 6;
 
@@ -1258,17 +1546,9 @@ pub async fn delivery_task(state: AppState, mut stop: tokio::sync::broadcast::Re
             Ok(due) => {
                 for item in due {
                     let n = &item.notification;
-                    let req = http::Request::post(&item.url)
-                        .header(http::header::CONTENT_TYPE, "application/xml")
-                        .header("X-Conversation-ID", &n.conversation_id)
-                        .header("X-Portorium-Notification-ID", &n.id)
-                        .header(
-                            "X-Portorium-Signature",
-                            signature(&item.secret, n.body.as_bytes()),
-                        )
-                        .body(Full::new(axum::body::Bytes::from(n.body.clone())));
+                    let req = delivery_request(&state, &item.url, n, &item.secret).await;
                     let outcome = match req {
-                        Err(e) => Err(e.to_string()),
+                        Err(e) => Err(e),
                         Ok(req) => {
                             match tokio::time::timeout(
                                 std::time::Duration::from_secs(5),

@@ -31,6 +31,10 @@ pub struct ServerConfig {
     pub transit: crate::transit::TransitSettings,
     /// The WCO DMS service: schema directory (schemas loaded on first use) and lanes.
     pub dms: crate::dms::DmsSettings,
+    /// Accept DMS notification webhooks on loopback, link-local, private, unspecified or
+    /// multicast addresses (default false: only public http(s) destinations; tests turn it
+    /// on for their local listener). Checked at registration and before every delivery.
+    pub allow_private_webhooks: bool,
 }
 
 impl ServerConfig {
@@ -56,6 +60,7 @@ impl Default for ServerConfig {
             taric3_xsd: None,
             transit: crate::transit::TransitSettings::default(),
             dms: crate::dms::DmsSettings::default(),
+            allow_private_webhooks: false,
         }
     }
 }

@@ -50,6 +50,16 @@ impl TestServer {
         federation: Federation,
         transit: crate::transit::TransitSettings,
     ) -> TestServer {
+        TestServer::start_configured(db, federation, |c| c.transit = transit).await
+    }
+
+    /// A server whose test configuration `configure` adjusts (e.g. `allow_private_webhooks`
+    /// for a webhook listener on loopback).
+    pub async fn start_configured(
+        db: TestDb,
+        federation: Federation,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> TestServer {
         let store = Store::open(
             &db.url,
             StoreOptions::default(),
@@ -61,18 +71,20 @@ impl TestServer {
         let signer = Arc::new(CheckpointSigner::from_seed([42u8; 32]));
         let audit = AuditLog::start(store.clone(), signer, AuditLogConfig::default());
         let demo = crate::demo::load(&store).await.expect("demo");
+        let mut config = ServerConfig {
+            cookie_secure: false,
+            taric3_xsd: reference_taric3_xsd(),
+            transit: reference_transit(),
+            ..ServerConfig::default()
+        };
+        configure(&mut config);
         let state = AppState(Arc::new(Inner {
             store,
             audit,
             pdp: Pdp::new().expect("policies"),
             federation,
             metrics: crate::metrics_handle(),
-            config: ServerConfig {
-                cookie_secure: false,
-                taric3_xsd: reference_taric3_xsd(),
-                transit,
-                ..ServerConfig::default()
-            },
+            config,
             tokens: TokenCache::default(),
             decisions: Default::default(),
             logins: Default::default(),

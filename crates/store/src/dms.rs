@@ -394,6 +394,31 @@ impl Scoped<'_> {
         Ok(page.finish(rows, |r| r.id.clone()))
     }
 
+    /// The declarations in scope with the LRN `lrn` (any state, rejected ones included),
+    /// newest first, each with the body of its original declaration message as received: what
+    /// a repeated lodging is compared with.
+    pub async fn dms_by_lrn(&self, lrn: &str) -> Result<Vec<(DmsDeclarationRow, String)>> {
+        let (scol, sval) = scope_filter(&self.scope).ok_or_else(out_of_scope)?;
+        let columns = DECLARATION_COLUMNS
+            .split(", ")
+            .map(|c| format!("d.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {columns}, m.body AS original_body FROM dms_declarations d \
+             JOIN dms_messages m ON m.declaration_id = d.id AND m.seq = 1 \
+             WHERE d.lrn = $1 AND d.{scol} = $2 ORDER BY d.id DESC LIMIT 100"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(lrn)
+            .bind(sval)
+            .fetch_all(self.store.read())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((declaration_row(r)?, col(r, "original_body")?)))
+            .collect()
+    }
+
     /// The notifications of a declaration in scope, in order.
     pub async fn dms_notifications(&self, id: &str) -> Result<Vec<DmsNotificationRow>> {
         let d = self.dms_declaration(id).await?;

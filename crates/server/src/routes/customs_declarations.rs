@@ -8,7 +8,7 @@
 //! A trader sees only the declarations it is the declarant of (the store's trader scope).
 
 use crate::api::ApiPath;
-use crate::dms::{self, Lodged};
+use crate::dms::{self, declaration_resource, Lodged};
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::state::{AppState, Caller};
 use axum::body::Bytes;
@@ -19,6 +19,7 @@ use axum::Json;
 use portorium_store::{
     DmsAssessmentRow, DmsDeclarationRow, DmsHistoryRow, DmsNotificationRow, DmsWebhookRow,
 };
+use portorium_trust::{Action, Resource, ResourceKind};
 use serde::{Deserialize, Serialize};
 
 fn require_xml(headers: &HeaderMap) -> ApiResult<()> {
@@ -140,6 +141,7 @@ pub async fn notifications(
 ) -> ApiResult<Json<Vec<NotificationView>>> {
     let scoped = state.store.scoped(caller.scope());
     let d = scoped.dms_by_conversation(&conversation_id).await?;
+    state.authorize(&caller, Action::DeclarationRead, &declaration_resource(&d)?)?;
     let ns = scoped.dms_notifications(&d.id).await?;
     Ok(Json(ns.into_iter().map(notification_view).collect()))
 }
@@ -163,6 +165,7 @@ pub async fn declaration(
 ) -> ApiResult<Json<TraderDeclarationView>> {
     let scoped = state.store.scoped(caller.scope());
     let d = scoped.dms_by_conversation(&conversation_id).await?;
+    state.authorize(&caller, Action::DeclarationRead, &declaration_resource(&d)?)?;
     let detail = scoped.dms_detail(&d.id).await?;
     Ok(Json(TraderDeclarationView {
         declaration: detail.declaration,
@@ -190,16 +193,16 @@ pub async fn put_webhook(
     caller: Caller,
     crate::api::ApiJson(body): crate::api::ApiJson<WebhookBody>,
 ) -> ApiResult<Json<DmsWebhookRow>> {
+    state.authorize(
+        &caller,
+        Action::DeclarationLodge,
+        &Resource::new(ResourceKind::Declaration, "webhook").owned_by(caller.principal.id.clone()),
+    )?;
     let url = body.url.trim();
-    if !(url.starts_with("http://") || url.starts_with("https://"))
-        || url.parse::<http::Uri>().is_err()
-    {
-        return Err(ApiError::field(
-            ErrorCode::InvalidField,
-            "/url",
-            "must be an http:// or https:// URL",
-        ));
-    }
+    // Only public http(s) destinations (checked again before every delivery).
+    dms::check_webhook_url(url, state.config.allow_private_webhooks)
+        .await
+        .map_err(|why| ApiError::field(ErrorCode::InvalidField, "/url", why))?;
     if body.secret.chars().count() < 16 {
         return Err(ApiError::field(
             ErrorCode::InvalidField,

@@ -8,12 +8,13 @@
 //! administration's is a 404.
 
 use crate::api::{ApiJson, ApiPath, ApiQuery};
-use crate::dms::{self, DecisionBody};
+use crate::dms::{self, declaration_resource, DecisionBody};
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::state::{AppState, Caller};
 use axum::extract::State;
 use axum::Json;
 use portorium_store::{DmsDeclarationRow, DmsDetail, DmsFilter, Page};
+use portorium_trust::{Action, Resource, ResourceKind};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -51,6 +52,14 @@ pub async fn queue(
             ));
         }
     }
+    let tenant = caller.scope().tenant().cloned().ok_or_else(|| {
+        ApiError::forbidden("only administrations have a declarations work queue")
+    })?;
+    state.authorize(
+        &caller,
+        Action::DeclarationRead,
+        &Resource::new(ResourceKind::Declaration, "queue").in_tenant(tenant),
+    )?;
     let page = Page {
         limit: q.limit.unwrap_or(50),
         after: q.cursor.clone(),
@@ -72,9 +81,13 @@ pub async fn detail(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<DmsDetail>> {
-    Ok(Json(
-        state.store.scoped(caller.scope()).dms_detail(&id).await?,
-    ))
+    let detail = state.store.scoped(caller.scope()).dms_detail(&id).await?;
+    state.authorize(
+        &caller,
+        Action::DeclarationRead,
+        &declaration_resource(&detail.declaration)?,
+    )?;
+    Ok(Json(detail))
 }
 
 /// Decide on a declaration: `control`, `documents-required`, `release`, `refuse` (a pending

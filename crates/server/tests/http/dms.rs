@@ -244,7 +244,9 @@ async fn import_declaration_then_duties_then_cleared() {
                     && b.allocated == rust_decimal::Decimal::from(100))
         );
 
-        // The same LRN again is a conflict; a cleared declaration cannot be amended (92).
+        // The same declaration again (same LRN, same content) is the same 202; the LRN with
+        // other content is a conflict naming the LRN's element; a cleared declaration cannot
+        // be amended (92).
         let again = post_xml(
             &s,
             "/customs/declarations",
@@ -252,7 +254,38 @@ async fn import_declaration_then_duties_then_cleared() {
             &nl_import(&dms, "NLORANGE1"),
         )
         .await;
-        assert_eq!(again.status, 409, "{}", again.text);
+        assert_eq!(again.status, 202, "{}", again.text);
+        assert_eq!(again.headers["x-conversation-id"].to_str().unwrap(), conv);
+        assert_eq!(again.body["mrn"], mrn.as_str());
+        assert_eq!(again.body["state"], "cleared");
+        let other = post_xml(
+            &s,
+            "/customs/declarations",
+            &trader,
+            &nl_import(&dms, "NLORANGE1").replace(
+                "<CountryCode>MA</CountryCode>",
+                "<CountryCode>EG</CountryCode>",
+            ),
+        )
+        .await;
+        assert_eq!(other.status, 409, "{}", other.text);
+        assert_eq!(other.body["code"], "conflict", "{}", other.text);
+        assert!(
+            other
+                .text
+                .contains("/MetaData/Declaration/FunctionalReferenceID"),
+            "{}",
+            other.text
+        );
+        // Nothing more was stored by either: still one declaration with the LRN.
+        let n = get(
+            &s,
+            Circle::Trader,
+            &format!("/customs/declarations/{conv}/notifications"),
+            &trader,
+        )
+        .await;
+        assert_eq!(codes(&n.body), ["02", "01", "13", "08", "09"]);
         let late = post_xml(
             &s,
             "/customs/declarations/amend",
@@ -474,7 +507,13 @@ async fn tenant_isolation_and_declarant_check() {
 async fn webhook_push_is_hmac_signed() {
     use axum::routing::post;
     let Some(dms) = dms_reference() else { return };
-    let s = TestServer::sqlite().await;
+    // The listener is on loopback: this server allows private webhook addresses.
+    let s = TestServer::start_configured(
+        portorium_store::testing::TestDb::sqlite().unwrap(),
+        portorium_trust::Federation::new(Vec::new()),
+        |c| c.allow_private_webhooks = true,
+    )
+    .await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, String, String)>();
     let app = axum::Router::new().route(
         "/hook",
@@ -662,5 +701,364 @@ async fn every_accepted_hmrc_sample_declaration_lodges() {
             samples.len() - unroutable.len()
         );
         assert!(unroutable.len() <= 5, "{unroutable:?}");
+    }
+}
+
+/// An NL import whose commodity code breaks a business rule (DE 6/14: 6, 8 or 10 digits)
+/// while the message still passes the XSD.
+fn nl_import_bad_commodity(dms: &std::path::Path, lrn: &str) -> String {
+    nl_import(dms, lrn).replace("<ID>08051022</ID>", "<ID>0805102</ID>")
+}
+
+#[tokio::test]
+async fn business_rule_failure_is_stored_rejected_and_frees_the_lrn() {
+    let Some(dms) = dms_reference() else { return };
+    for s in TestServer::all().await {
+        let trader = s.token("trader:NL000000001");
+        let officer = s.token("officer:NL/jdevries");
+        let bad = nl_import_bad_commodity(&dms, "NLREJ1");
+        let r = post_xml(&s, "/customs/declarations", &trader, &bad).await;
+        assert_eq!(r.status, 202, "{}: {}", s.db_label, r.text);
+        assert_eq!(r.body["state"], "rejected", "{}", r.text);
+        assert!(r.body["mrn"].is_null(), "{}", r.text);
+        let conv = r.headers["x-conversation-id"].to_str().unwrap().to_owned();
+        assert_eq!(r.body["conversationId"], conv.as_str());
+        let id = r.body["declarationId"].as_str().unwrap().to_owned();
+
+        // By pull: received, then rejected with the error's code and WCO pointer.
+        let n = get(
+            &s,
+            Circle::Trader,
+            &format!("/customs/declarations/{conv}/notifications"),
+            &trader,
+        )
+        .await;
+        assert_eq!(n.status, 200, "{}", n.text);
+        assert_eq!(codes(&n.body), ["02", "03"], "{}", n.text);
+        assert_eq!(n.body[1]["name"], "DMSREJ");
+        let rej = n.body[1]["body"].as_str().unwrap();
+        let parsed = portorium_declarations::dms::parse_notification(rej.as_bytes()).unwrap();
+        assert!(
+            parsed
+                .errors
+                .iter()
+                .any(|(code, pointers)| code == "PDMS0016"
+                    && pointers.iter().any(|p| p.contains("42A"))),
+            "{rej}"
+        );
+
+        // The declared data is stored as received; the officer sees the rejection.
+        let o = get(
+            &s,
+            Circle::Administration,
+            &format!("/api/v1/declarations/{id}"),
+            &officer,
+        )
+        .await;
+        assert_eq!(o.status, 200, "{}", o.text);
+        assert_eq!(o.body["declaration"]["state"], "rejected");
+        assert_eq!(o.body["messages"][0]["body"].as_str().unwrap(), bad);
+        let actions: Vec<&str> = o.body["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions, ["lodge", "reject"], "{}", o.text);
+
+        // The same rejected declaration again is the same answer.
+        let again = post_xml(&s, "/customs/declarations", &trader, &bad).await;
+        assert_eq!(again.status, 202, "{}", again.text);
+        assert_eq!(again.body["conversationId"], conv.as_str());
+        assert_eq!(again.body["state"], "rejected");
+
+        // The LRN is free: the corrected declaration is accepted under it.
+        let good = post_xml(
+            &s,
+            "/customs/declarations",
+            &trader,
+            &nl_import(&dms, "NLREJ1"),
+        )
+        .await;
+        assert_eq!(good.status, 202, "{}", good.text);
+        assert_ne!(good.body["conversationId"], conv.as_str());
+        assert_eq!(good.body["state"], "cleared", "{}", good.text);
+
+        // A schema failure still stores nothing: 400 problem+json.
+        let schema_bad = nl_import(&dms, "NLREJ2").replace(
+            "<FunctionCode>9</FunctionCode>",
+            "<FunctionCode>X</FunctionCode>",
+        );
+        let r = post_xml(&s, "/customs/declarations", &trader, &schema_bad).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.body["code"], "schema_validation");
+        let q = get(
+            &s,
+            Circle::Administration,
+            "/api/v1/declarations?state=rejected",
+            &officer,
+        )
+        .await;
+        assert_eq!(q.body["items"].as_array().unwrap().len(), 1, "{}", q.text);
+    }
+}
+
+#[tokio::test]
+async fn rejection_is_pushed_to_the_webhook() {
+    use axum::routing::post;
+    let Some(dms) = dms_reference() else { return };
+    let s = TestServer::start_configured(
+        portorium_store::testing::TestDb::sqlite().unwrap(),
+        portorium_trust::Federation::new(Vec::new()),
+        |c| c.allow_private_webhooks = true,
+    )
+    .await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |body: String| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(body);
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let trader = s.token("trader:NL000000001");
+    let r = call(
+        "PUT",
+        &format!("{}/api/v1/declarations/webhook", s.url(Circle::Trader)),
+        Some(&trader),
+        Some(
+            &json!({"url": format!("http://{addr}/hook"), "secret": "a-long-shared-secret-0123"})
+                .to_string(),
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = post_xml(
+        &s,
+        "/customs/declarations",
+        &trader,
+        &nl_import_bad_commodity(&dms, "NLREJ3"),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let mut names = Vec::new();
+    while names.len() < 2 {
+        let body = tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+            .await
+            .expect("webhook delivery")
+            .unwrap();
+        let n = portorium_declarations::dms::parse_notification(body.as_bytes()).unwrap();
+        names.push((n.function_code.clone(), n.errors.len()));
+    }
+    assert_eq!(names[0].0, "02");
+    assert_eq!(names[1].0, "03");
+    assert!(names[1].1 >= 1, "{names:?}");
+}
+
+#[tokio::test]
+async fn webhook_urls_must_be_public_http() {
+    let s = TestServer::sqlite().await;
+    let trader = s.token("trader:NL000000001");
+    for url in [
+        "ftp://example.com/hook",
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/hook",
+        "http://localhost:9/hook",
+        "http://10.1.2.3/hook",
+        "http://172.16.0.1/hook",
+        "http://192.168.1.1/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://0.0.0.0/hook",
+        "http://224.0.0.1/hook",
+        "http://[::1]/hook",
+        "http://[fd00::1]/hook",
+        "http://[fe80::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "https:///nohost",
+    ] {
+        let r = call(
+            "PUT",
+            &format!("{}/api/v1/declarations/webhook", s.url(Circle::Trader)),
+            Some(&trader),
+            Some(&json!({"url": url, "secret": "a-long-shared-secret-0123"}).to_string()),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 400, "{url}: {}", r.text);
+        assert_eq!(r.body["errors"][0]["pointer"], "/url", "{url}: {}", r.text);
+        assert!(
+            r.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/problem+json"),
+            "{url}"
+        );
+    }
+    // Public addresses pass the check (no network needed for IP literals).
+    for url in [
+        "http://93.184.215.14/hook",
+        "https://[2606:4700::1111]:8443/h",
+    ] {
+        assert!(
+            portorium_server::dms::check_webhook_url(url, false)
+                .await
+                .is_ok(),
+            "{url}"
+        );
+    }
+    assert!(
+        portorium_server::dms::check_webhook_url("http://127.0.0.1:9/", true)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn webhook_delivery_rechecks_the_address() {
+    use axum::routing::post;
+    let Some(dms) = dms_reference() else { return };
+    // Private addresses refused (the default); the webhook is stored behind the check's back,
+    // as if its name had resolved to a public address at registration.
+    let s = TestServer::sqlite().await;
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h = hits.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move || {
+            let h = h.clone();
+            async move {
+                h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let scoped = s.state.store.scoped(portorium_store::Scope::of(
+        &"trader:NL000000001".parse::<PrincipalId>().unwrap(),
+    ));
+    scoped
+        .dms_set_webhook(&format!("http://{addr}/hook"), "a-long-shared-secret-0123")
+        .await
+        .unwrap();
+    let trader = s.token("trader:NL000000001");
+    let r = post_xml(
+        &s,
+        "/customs/declarations",
+        &trader,
+        &nl_import(&dms, "NLHOOK9"),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let conv = r.body["conversationId"].as_str().unwrap().to_owned();
+    let d = scoped.dms_by_conversation(&conv).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let ns = scoped.dms_notifications(&d.id).await.unwrap();
+        if ns.iter().all(|n| n.attempts > 0) {
+            assert!(
+                ns.iter().all(|n| n.delivery != "delivered"
+                    && n.last_error.as_deref().unwrap_or("").contains("127.0.0.1")),
+                "{ns:?}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{ns:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn declaration_actions_are_authorized() {
+    let Some(dms) = dms_reference() else { return };
+    for s in TestServer::all().await {
+        let trader = s.token("trader:NL000000001");
+        let r = post_xml(
+            &s,
+            "/customs/declarations",
+            &trader,
+            &nl_beef(&dms, "NLAUTH1"),
+        )
+        .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let id = r.body["declarationId"].as_str().unwrap().to_owned();
+        let detail = format!("/api/v1/declarations/{id}");
+        let decide = format!(
+            "{}/api/v1/declarations/{id}/decisions",
+            s.url(Circle::Administration)
+        );
+        // A trader's credential is refused on the administration gateway (circle).
+        for (method, url) in [
+            ("GET", format!("{}{detail}", s.url(Circle::Administration))),
+            (
+                "GET",
+                format!("{}/api/v1/declarations", s.url(Circle::Administration)),
+            ),
+            ("POST", decide.clone()),
+        ] {
+            let r = call(
+                method,
+                &url,
+                Some(&trader),
+                Some(r#"{"decision":"release"}"#),
+                &[],
+            )
+            .await;
+            assert_eq!(r.status, 403, "{method} {url}: {}", r.text);
+            assert_eq!(r.body["code"], "wrong_circle");
+        }
+        // Another administration's officer: 404 for the declaration and its decisions.
+        let de = s.token("officer:DE/mmueller");
+        assert_eq!(
+            get(&s, Circle::Administration, &detail, &de).await.status,
+            404
+        );
+        let r = call(
+            "POST",
+            &decide,
+            Some(&de),
+            Some(r#"{"decision":"release"}"#),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 404, "{}", r.text);
+        // The national system and the national security officer read (as for transit), but
+        // do not decide.
+        for p in ["system:NL/ncts-nl", "security:NL/kvisser"] {
+            let t = s.token(p);
+            let r = get(&s, Circle::Administration, &detail, &t).await;
+            assert_eq!(r.status, 200, "{p}: {}", r.text);
+            let q = get(&s, Circle::Administration, "/api/v1/declarations", &t).await;
+            assert_eq!(q.status, 200, "{p}: {}", q.text);
+            let r = call(
+                "POST",
+                &decide,
+                Some(&t),
+                Some(r#"{"decision":"release"}"#),
+                &[],
+            )
+            .await;
+            assert_eq!(r.status, 403, "{p}: {}", r.text);
+            assert_eq!(r.body["code"], "forbidden", "{p}: {}", r.text);
+        }
+        // The officer of the administration decides.
+        let r = call(
+            "POST",
+            &decide,
+            Some(&s.token("officer:NL/jdevries")),
+            Some(r#"{"decision":"documents-required","reason":"veterinary certificate"}"#),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
     }
 }

@@ -40,6 +40,20 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 32)]
         connections: usize,
     },
+    /// Transit lodging: CC015C departures (5 items) through the HTTP endpoint, declarations/s
+    /// and p50/p99, against the raw single-row insert rate of the same database.
+    Lodging {
+        /// PostgreSQL server to benchmark on (a fresh database is created and dropped);
+        /// default: a temporary SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent keep-alive connections (and concurrent raw inserters).
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+    },
     /// Tariff search: index build time over the full CN 2026, then latency of the 3,096 real
     /// queries of the reference set (p50/p99/max) and how many find nothing.
     Search {
@@ -70,6 +84,11 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
             seconds,
             connections,
         } => crate::bench_tariff::run(seconds, connections).await,
+        BenchCmd::Lodging {
+            database_url,
+            seconds,
+            connections,
+        } => crate::bench_lodging::run(database_url, seconds, connections).await,
         BenchCmd::Search {
             reference,
             rounds,

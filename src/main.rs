@@ -7,6 +7,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench;
+mod bench_lodging;
 mod bench_search;
 mod bench_tariff;
 mod config;

@@ -7,6 +7,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+#[path = "cli/crash.rs"]
+mod crash;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_portorium"))
 }

@@ -4,8 +4,13 @@
 //! committed before the 2xx.
 //!
 //! Lodging (`POST /customs/declarations`): the XSD then the business rules
-//! (`portorium_declarations::dms::validate_message`; every error → 400 `schema_validation`
-//! listing each XPath and rule code); the declarant must be the calling trader; the declaration
+//! (`portorium_declarations::dms::validate_message`): a schema error → 400
+//! `schema_validation` listing each XPath and rule code, nothing stored; business-rule errors
+//! → the declaration stored as received and rejected (DMSRCV 02, DMSREJ 03 with each error's
+//! code and WCO pointer), 202, its LRN left free for the corrected declaration. The same
+//! declaration again (same declarant, LRN and content) answers the same 202; a used LRN with
+//! other content is a 409 naming the LRN's element. The declarant must be the calling
+//! trader; the declaration
 //! belongs to the administration of its routing office's country. In one transaction: the
 //! declaration and its message as received (with the parsed JSON), DMSRCV (02), the MRN from
 //! the administration's per-year counter and DMSACC (01); for an import the duties of every
@@ -15,8 +20,8 @@
 //! quota first come first served inside the transaction, and the item is assessed at the quota
 //! rate only when the whole quantity is granted; a preference claim picks the preferential
 //! rate), stored apart from the declared data and notified as DMSTAX (13); then the lane from
-//! [`DmsLaneAssessor`]: green clears an import (DMSROG 08 then DMSCLE 09) or releases an export
-//! (08), any other lane puts the declaration under control (DMSCTL 05) for an officer. An
+//! the one risk interface ([`crate::risk::LaneAssessor`], the same as transit's): green clears
+//! an import (DMSROG 08 then DMSCLE 09) or releases an export (08), any other lane puts the declaration under control (DMSCTL 05) for an officer. An
 //! import whose duties cannot be assessed (commodity not in the tariff, a quantity missing …)
 //! goes under control with the reason, for an officer to decide.
 //!
@@ -31,9 +36,11 @@
 //! retries with back-off), never in the lodging request.
 
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldError};
+use crate::risk::{
+    Assessment, ConfiguredLane, Lane, LaneAssessor, Procedure, RiskItem, RiskSubject,
+};
 use crate::routes::tariff::{duty_calculation, DutyCalculationRequest, Money};
 use crate::state::{AppState, Caller};
-use crate::transit::{Assessment, ConfiguredLane, Lane};
 use chrono::Datelike;
 use portorium_declarations::dms::{
     notification_xml, parse_declaration, validate_message, Actor, AssessedDuty, Direction,
@@ -55,23 +62,41 @@ use std::sync::{Arc, OnceLock};
 
 // ---------------------------------------------------------------- settings and lanes
 
-/// The one risk-assessment interface of DMS declarations. It gives the same [`Assessment`]
-/// (and [`Lane`]) as the transit service's `LaneAssessor`, whose input is a transit movement;
-/// the risk service (issue 5) implements both.
-pub trait DmsLaneAssessor: Send + Sync {
-    fn assess(&self, declaration: &DmsDeclarationRow, parsed: &DmsDeclaration) -> Assessment;
-}
-
-impl DmsLaneAssessor for ConfiguredLane {
-    fn assess(&self, declaration: &DmsDeclarationRow, _: &DmsDeclaration) -> Assessment {
-        Assessment {
-            lane: self
-                .per_administration
-                .get(&declaration.tenant)
-                .copied()
-                .unwrap_or(self.default),
-            assessor: "configured default lane",
-        }
+/// A declaration as the one risk interface ([`crate::risk`]) sees it: import or export, the
+/// administration, the declarant, the routing office, per item the commodity code, origin and
+/// customs value (else the item price).
+fn risk_subject(row: &DmsDeclarationRow, decl: &DmsDeclaration) -> RiskSubject {
+    let currency = decl.currency.as_ref().map(|c| c.value.clone());
+    RiskSubject {
+        procedure: if row.direction == "import" {
+            Procedure::Import
+        } else {
+            Procedure::Export
+        },
+        administration: row.tenant.clone(),
+        declarant: row.declarant.clone(),
+        offices: row.office.iter().cloned().collect(),
+        items: decl
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let value = item.customs_value.as_ref().or(item.item_price.as_ref());
+                RiskItem {
+                    sequence: item
+                        .sequence
+                        .as_ref()
+                        .map(|s| s.value)
+                        .unwrap_or(u32::try_from(i + 1).unwrap_or(u32::MAX)),
+                    commodity_code: item.commodity_code.as_ref().map(|c| c.value.clone()),
+                    origin: item.origin_country.as_ref().map(|o| o.value.clone()),
+                    value: value.map(|v| v.amount),
+                    currency: value
+                        .and_then(|v| v.currency.clone())
+                        .or_else(|| currency.clone()),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -81,7 +106,8 @@ pub struct DmsSettings {
     /// The schema directory (`customs/`, `wco/` …).
     pub xsd_dir: Option<PathBuf>,
     schemas: Arc<OnceLock<Option<Arc<DmsSchemas>>>>,
-    pub lanes: Arc<dyn DmsLaneAssessor>,
+    /// The lane assessor (the one risk interface, shared with transit).
+    pub lanes: Arc<dyn LaneAssessor>,
 }
 
 impl std::fmt::Debug for DmsSettings {
@@ -1012,7 +1038,8 @@ pub async fn lodge(state: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<
         assessed = assess_and_record(state, &mut tx, &mut d, &decl, Actor::System, true).await?;
     }
     if assessed {
-        let Assessment { lane, assessor } = state.config.dms.lanes.assess(d.row(), &decl);
+        let Assessment { lane, assessor } =
+            state.config.dms.lanes.assess(&risk_subject(d.row(), &decl));
         tx.set_lane(&mut d, lane.as_str()).await?;
         tx.note(&d, "lane assessed", Some(assessor)).await?;
         if lane == Lane::Green {

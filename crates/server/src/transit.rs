@@ -21,9 +21,9 @@
 //! 4. the guarantee: unknown, wrong access code, not valid or insufficient → CC055C and the
 //!    state `guarantee_invalid` (an amendment can fix it).
 //!
-//! The risk lane comes from one interface, [`LaneAssessor`]. Its only implementation today is
-//! [`ConfiguredLane`]: the lane configured per administration (default green), **not** a risk
-//! analysis; the risk service (issue 5) will implement the trait.
+//! The risk lane comes from the one risk interface of every procedure, [`crate::risk`]: the
+//! departure is described as a [`crate::risk::RiskSubject`] for the configured
+//! [`LaneAssessor`].
 
 use crate::error::{ApiError, ErrorCode};
 use crate::state::{AppState, Caller};
@@ -57,76 +57,49 @@ pub const XML: &str = "application/xml";
 
 // ---------------------------------------------------------------- lanes
 
-/// The risk lane of an accepted declaration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Lane {
-    /// Release without control.
-    Green,
-    /// Documentary control.
-    Yellow,
-    /// Documentary control, physical control possible.
-    Orange,
-    /// Physical control.
-    Red,
-}
+pub use crate::risk::{Assessment, ConfiguredLane, Lane, LaneAssessor};
+use crate::risk::{Procedure, RiskItem, RiskSubject};
 
-impl Lane {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lane::Green => "green",
-            Lane::Yellow => "yellow",
-            Lane::Orange => "orange",
-            Lane::Red => "red",
-        }
-    }
-}
-
-impl FromStr for Lane {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "green" => Ok(Lane::Green),
-            "yellow" => Ok(Lane::Yellow),
-            "orange" => Ok(Lane::Orange),
-            "red" => Ok(Lane::Red),
-            _ => Err(format!("unknown lane {s:?} (green, yellow, orange, red)")),
-        }
-    }
-}
-
-/// What a lane assessment says, recorded in the movement's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Assessment {
-    pub lane: Lane,
-    /// Which assessor decided (e.g. `configured default lane`).
-    pub assessor: &'static str,
-}
-
-/// The one risk-assessment interface every accepted declaration goes through.
-pub trait LaneAssessor: Send + Sync {
-    fn assess(&self, movement: &MovementRow, declaration: &ParsedMessage) -> Assessment;
-}
-
-/// The lane configured per administration (and a default for the others). This is a
-/// configuration, not a risk analysis: it gives every declaration of an administration the
-/// same lane until the risk service (issue 5) implements [`LaneAssessor`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfiguredLane {
-    pub default: Lane,
-    pub per_administration: HashMap<String, Lane>,
-}
-
-impl LaneAssessor for ConfiguredLane {
-    fn assess(&self, movement: &MovementRow, _: &ParsedMessage) -> Assessment {
-        Assessment {
-            lane: self
-                .per_administration
-                .get(&movement.tenant)
-                .copied()
-                .unwrap_or(self.default),
-            assessor: "configured default lane",
-        }
+/// A departure as the risk interface sees it: the holder, the offices, per goods item the
+/// commodity code (HS subheading + CN code) and the country of origin when given.
+fn risk_subject(movement: &MovementRow, declaration: &ParsedMessage) -> RiskSubject {
+    let items = declaration
+        .root
+        .at("Consignment")
+        .into_iter()
+        .flat_map(|c| c.children_named("HouseConsignment"))
+        .flat_map(|h| h.children_named("ConsignmentItem"))
+        .enumerate()
+        .map(|(i, item)| {
+            let code = item.at("Commodity/CommodityCode").map(|c| {
+                format!(
+                    "{}{}",
+                    c.text_at("harmonizedSystemSubHeadingCode").unwrap_or(""),
+                    c.text_at("combinedNomenclatureCode").unwrap_or("")
+                )
+            });
+            RiskItem {
+                sequence: item
+                    .text_at("goodsItemNumber")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(u32::try_from(i + 1).unwrap_or(u32::MAX)),
+                commodity_code: code.filter(|c| !c.is_empty()),
+                origin: item.text_at("countryOfOrigin").map(str::to_owned),
+                ..RiskItem::default()
+            }
+        })
+        .collect();
+    RiskSubject {
+        procedure: Procedure::TransitDeparture,
+        administration: movement.tenant.clone(),
+        declarant: movement.holder.clone(),
+        offices: movement
+            .office_of_departure
+            .iter()
+            .chain(movement.office_of_destination.iter())
+            .cloned()
+            .collect(),
+        items,
     }
 }
 
@@ -932,7 +905,11 @@ async fn after_mrn(
     if !invalid.is_empty() {
         return guarantee_invalid(tx, m, declaration, recipient, corr, invalid).await;
     }
-    let assessment = state.config.transit.lanes.assess(m.row(), declaration);
+    let assessment = state
+        .config
+        .transit
+        .lanes
+        .assess(&risk_subject(m.row(), declaration));
     let detail = serde_json::json!({ "lane": assessment.lane, "assessor": assessment.assessor });
     if assessment.lane == Lane::Green {
         release(schemas, tx, m, declaration, recipient, corr, covers, detail).await

@@ -82,6 +82,8 @@ pub(crate) struct Inner {
     /// (imports, rollbacks, approved national measures), so that read models in this process
     /// can tell cheaply that they are current.
     pub(crate) tariff_generation: std::sync::atomic::AtomicU64,
+    /// The group commit of transit transactions (`batch.rs`).
+    pub(crate) group: crate::batch::GroupCommit,
 }
 
 /// The database, its pools, and the clock and id generator every write uses.
@@ -168,6 +170,7 @@ impl Store {
                 ids,
                 sqlite_path: path,
                 tariff_generation: std::sync::atomic::AtomicU64::new(0),
+                group: Default::default(),
             }),
         };
         store.migrate().await?;

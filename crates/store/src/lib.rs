@@ -11,6 +11,7 @@
 
 mod audit;
 mod backup;
+mod batch;
 mod db;
 mod declarations;
 mod dms;
@@ -29,6 +30,7 @@ mod transit;
 
 pub use audit::{verify_log, AuditLog, AuditLogConfig, AuditRecord, ProofBundle};
 pub use backup::{backup_sqlite, restore_sqlite};
+pub use batch::Grouped;
 pub use db::{Backend, Page, Store, StoreOptions};
 pub use declarations::{
     AuthorisationRow, Direction, GuaranteeBalance, GuaranteeReservationRow, GuaranteeRow,

@@ -26,6 +26,7 @@
 //! reference amount is never exceeded. The guarantee must belong to the movement's
 //! administration.
 
+use crate::batch::Grouped;
 use crate::db::{col, parse_opt_ts, parse_ts, Store};
 use crate::declarations::{
     Direction, GuaranteeReservationRow, GuaranteeShortfall, MovementKind, MovementMessageRow,
@@ -33,7 +34,6 @@ use crate::declarations::{
 };
 use crate::error::StoreError;
 use crate::identity::not_found;
-use crate::outbox::Tx;
 use crate::refdata::{parse_day, parse_opt_day};
 use crate::scope::{Scope, Scoped};
 use crate::Result;
@@ -189,7 +189,8 @@ pub struct EarlierMessage {
 
 /// A transaction of the transit service (see the module documentation).
 pub struct TransitTx<'s> {
-    tx: Tx<'s>,
+    /// A member of the store's group commit: its own savepoint of a shared transaction.
+    tx: Grouped<'s>,
     store: &'s Store,
     scope: Scope,
     by: PrincipalId,
@@ -217,7 +218,7 @@ impl Scoped<'_> {
         let now_text = store.now_text();
         let now = parse_ts(&now_text)?;
         Ok(TransitTx {
-            tx: store.begin().await?,
+            tx: store.begin_grouped().await?,
             store,
             scope: self.scope.clone(),
             by: by.clone(),
@@ -424,7 +425,7 @@ impl TransitTx<'_> {
         )
         .bind(sender.as_str())
         .bind(message_identification)
-        .fetch_optional(self.tx.conn())
+        .fetch_optional(self.tx.conn()?)
         .await?;
         Ok(row.map(|(movement_id, message_id, hash)| EarlierMessage {
             movement_id,
@@ -441,7 +442,7 @@ impl TransitTx<'_> {
         )
         .bind(holder.as_str())
         .bind(lrn)
-        .fetch_optional(self.tx.conn())
+        .fetch_optional(self.tx.conn()?)
         .await?;
         Ok(row.is_some())
     }
@@ -483,7 +484,7 @@ impl TransitTx<'_> {
         .bind(m.office_of_destination.as_ref().map(|o| o.to_string()))
         .bind(state)
         .bind(&self.now_text)
-        .execute(self.tx.conn())
+        .execute(self.tx.conn()?)
         .await
         .map_err(|e| {
             StoreError::conflict_on_unique(e, "movement", m.lrn.as_deref().unwrap_or(""))
@@ -528,7 +529,7 @@ impl TransitTx<'_> {
         .bind(movement_id)
         .bind(value)
         .bind(&self.now_text)
-        .fetch_optional(self.tx.conn())
+        .fetch_optional(self.tx.conn()?)
         .await?
         .ok_or_else(|| not_found("movement", movement_id))?;
         Ok(Locked {
@@ -548,7 +549,7 @@ impl TransitTx<'_> {
         ))
         .bind(mrn)
         .bind(&self.now_text)
-        .fetch_optional(self.tx.conn())
+        .fetch_optional(self.tx.conn()?)
         .await?;
         row.map(|r| {
             Ok(Locked {
@@ -564,7 +565,7 @@ impl TransitTx<'_> {
             "SELECT {MESSAGE_COLUMNS} FROM movement_messages WHERE movement_id = $1 ORDER BY seq"
         ))
         .bind(&m.row.id)
-        .fetch_all(self.tx.conn())
+        .fetch_all(self.tx.conn()?)
         .await?;
         rows.iter().map(message_row).collect()
     }
@@ -578,7 +579,7 @@ impl TransitTx<'_> {
         )
         .bind(&m.row.tenant)
         .bind(i64::from(year))
-        .fetch_one(self.tx.conn())
+        .fetch_one(self.tx.conn()?)
         .await?;
         Ok(serial)
     }
@@ -596,7 +597,7 @@ impl TransitTx<'_> {
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM movement_messages WHERE movement_id = $1",
         )
         .bind(&m.row.id)
-        .fetch_one(self.tx.conn())
+        .fetch_one(self.tx.conn()?)
         .await?;
         let id = self.new_id();
         let hash = content_hash(&msg.body);
@@ -616,7 +617,7 @@ impl TransitTx<'_> {
         .bind(hash.clone())
         .bind(&msg.body)
         .bind(&self.now_text)
-        .execute(self.tx.conn())
+        .execute(self.tx.conn()?)
         .await
         .map_err(|e| StoreError::conflict_on_unique(e, "message", &msg.message_identification))?;
         if msg.direction == Direction::Inbound {
@@ -634,7 +635,7 @@ impl TransitTx<'_> {
             .bind(&m.row.id)
             .bind(&id)
             .bind(hash.clone())
-            .execute(self.tx.conn())
+            .execute(self.tx.conn()?)
             .await
             .map_err(|e| {
                 StoreError::conflict_on_unique(
@@ -673,7 +674,7 @@ impl TransitTx<'_> {
         .bind(self.by.to_string())
         .bind(message_id)
         .bind(&self.now_text)
-        .execute(self.tx.conn())
+        .execute(self.tx.conn()?)
         .await?;
         m.row.state = "submitted".to_owned();
         Ok(())
@@ -700,14 +701,14 @@ impl TransitTx<'_> {
             .bind(to)
             .bind(mrn.as_deref())
             .bind(&self.now_text)
-            .execute(self.tx.conn())
+            .execute(self.tx.conn()?)
             .await
             .map_err(|e| StoreError::conflict_on_unique(e, "MRN", mrn.as_deref().unwrap_or("")))?;
         let (hseq,): (i64,) = sqlx::query_as(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM movement_history WHERE movement_id = $1",
         )
         .bind(&m.row.id)
-        .fetch_one(self.tx.conn())
+        .fetch_one(self.tx.conn()?)
         .await?;
         // The first row of a movement has no previous state.
         let from_state = (hseq > 1).then_some(from.as_str());
@@ -725,7 +726,7 @@ impl TransitTx<'_> {
         .bind(message_id)
         .bind(&self.now_text)
         .bind(detail.map(|d| d.to_string()))
-        .execute(self.tx.conn())
+        .execute(self.tx.conn()?)
         .await?;
         let tenant: TenantCode = m.row.tenant.parse()?;
         self.tx
@@ -767,7 +768,7 @@ impl TransitTx<'_> {
         .bind(grn)
         .bind(&m.row.tenant)
         .bind(&self.now_text)
-        .fetch_optional(self.tx.conn())
+        .fetch_optional(self.tx.conn()?)
         .await?
         .ok_or_else(|| not_found("guarantee", grn))?;
         let reference = dec(&row, "reference_amount")?;
@@ -783,7 +784,7 @@ impl TransitTx<'_> {
             "SELECT amount FROM guarantee_reservations WHERE grn = $1 AND state = 'reserved'",
         )
         .bind(grn)
-        .fetch_all(self.tx.conn())
+        .fetch_all(self.tx.conn()?)
         .await?;
         let reserved = rows.iter().try_fold(Decimal::ZERO, |acc, r| {
             Ok::<_, StoreError>(acc + dec(r, "amount")?)
@@ -807,7 +808,7 @@ impl TransitTx<'_> {
         .bind(&m.row.id)
         .bind(amount.to_string())
         .bind(&self.now_text)
-        .execute(self.tx.conn())
+        .execute(self.tx.conn()?)
         .await
         .map_err(|e| StoreError::conflict_on_unique(e, "guarantee reservation", &m.row.id))?;
         let tenant: TenantCode = m.row.tenant.parse()?;
@@ -844,7 +845,7 @@ impl TransitTx<'_> {
              WHERE movement_id = $1 AND state = 'reserved' ORDER BY grn",
         )
         .bind(&m.row.id)
-        .fetch_all(self.tx.conn())
+        .fetch_all(self.tx.conn()?)
         .await?;
         let mut released = Vec::new();
         for (grn,) in grns {
@@ -853,7 +854,7 @@ impl TransitTx<'_> {
             )
             .bind(&grn)
             .bind(&self.now_text)
-            .execute(self.tx.conn())
+            .execute(self.tx.conn()?)
             .await?;
             let rows = sqlx::query(
                 "UPDATE guarantee_reservations SET state = 'released', released_at = $3 \
@@ -863,7 +864,7 @@ impl TransitTx<'_> {
             .bind(&grn)
             .bind(&m.row.id)
             .bind(&self.now_text)
-            .fetch_all(self.tx.conn())
+            .fetch_all(self.tx.conn()?)
             .await?;
             for r in &rows {
                 released.push(reservation_row(r)?);
@@ -882,12 +883,15 @@ impl TransitTx<'_> {
         Ok(released)
     }
 
-    /// Commits everything; nothing of it is visible before.
+    /// Commits everything; nothing of it is visible before. Returns once it is durable: the
+    /// transaction is one member of a group commit (`batch.rs`), committed together with the
+    /// transit transactions that ran while it waited for the commit.
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await
     }
 
-    /// Abandons everything.
+    /// Abandons everything (back to this transaction's savepoint; the other members of the
+    /// group commit are untouched). Dropping a `TransitTx` does the same.
     pub async fn rollback(self) -> Result<()> {
         self.tx.rollback().await
     }

@@ -1,0 +1,227 @@
+//! Group commit of write transactions: several short transactions (each transit message or
+//! decision) share one database transaction and so one durable commit (one fsync on SQLite
+//! with `synchronous=FULL`, one WAL flush on PostgreSQL), each inside its own `SAVEPOINT`.
+//!
+//! [`Store::begin_grouped`] waits for the store's one open batch (a mutex, taken in FIFO
+//! order), opening a database transaction if there is none, and starts a savepoint. The
+//! caller writes through the returned [`Grouped`] (like a [`Tx`]) with the batch to
+//! itself. Then:
+//! * [`Grouped::commit`] releases the savepoint, leaves the batch to the next caller and
+//!   returns only once **the batch** is committed: it queues a committer (a spawned task, so
+//!   a cancelled caller never strands a batch) behind everything that is waiting for the
+//!   batch at that moment. Callers that started in the meantime join the batch; the first of
+//!   their committers to get the batch commits it for all, and each learns the outcome.
+//!   Nobody is answered before the commit, and a failed commit fails every member.
+//! * [`Grouped::rollback`] rolls back to the savepoint: the other members are untouched.
+//! * A `Grouped` dropped without either (a cancelled request) drops the database
+//!   transaction, which rolls the whole batch back; its members that were waiting are told
+//!   the batch failed, and the next caller starts a new batch.
+//!
+//! The writes of one member are visible to the members after it (they share the
+//! connection), which is what a serial execution would show; if the batch fails, all fail.
+
+use crate::db::Store;
+use crate::error::StoreError;
+use crate::outbox::Tx;
+use crate::Result;
+use sqlx::{Any, Transaction};
+use std::sync::Arc;
+use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
+
+type Outcome = std::result::Result<(), String>;
+
+/// The open batch: its database transaction (taken out while a member writes) and the
+/// members waiting for its commit.
+struct Batch {
+    id: u64,
+    tx: Option<Transaction<'static, Any>>,
+    waiters: Vec<oneshot::Sender<Outcome>>,
+}
+
+#[derive(Default)]
+pub(crate) struct BatchState {
+    next_id: u64,
+    open: Option<Batch>,
+}
+
+/// The group-commit state of a store (one per `Store`, shared by its clones).
+#[derive(Default)]
+pub(crate) struct GroupCommit {
+    state: Arc<Mutex<BatchState>>,
+}
+
+/// One member of a batch (see the module documentation).
+pub struct Grouped<'s> {
+    /// The member's transaction and the batch it holds; `None` once committed or rolled back.
+    inner: Option<(Tx<'s>, OwnedMutexGuard<BatchState>)>,
+    batch: u64,
+}
+
+impl Store {
+    /// Begins a member of the current batch (see the module documentation).
+    pub async fn begin_grouped(&self) -> Result<Grouped<'_>> {
+        let mut guard = self.inner.group.state.clone().lock_owned().await;
+        let state = &mut *guard;
+        let reusable = match state.open.as_mut() {
+            Some(b) => match b.tx.take() {
+                Some(tx) => Some((b.id, tx)),
+                None => {
+                    // A member's cleanup failed: the batch was rolled back.
+                    for w in b.waiters.drain(..) {
+                        let _ = w.send(Err("the batch was rolled back".into()));
+                    }
+                    state.open = None;
+                    None
+                }
+            },
+            None => None,
+        };
+        let (batch, tx) = match reusable {
+            Some(found) => found,
+            None => {
+                state.next_id += 1;
+                let tx = self.write().begin().await?;
+                state.open = Some(Batch {
+                    id: state.next_id,
+                    tx: None,
+                    waiters: Vec::new(),
+                });
+                (state.next_id, tx)
+            }
+        };
+        let mut tx = Tx { store: self, tx };
+        sqlx::query("SAVEPOINT member").execute(tx.conn()).await?;
+        Ok(Grouped {
+            inner: Some((tx, guard)),
+            batch,
+        })
+    }
+}
+
+fn finished() -> StoreError {
+    StoreError::Corrupt("group commit: the member is already finished".into())
+}
+
+impl<'s> Grouped<'s> {
+    /// The underlying connection, for the member's statements.
+    pub fn conn(&mut self) -> Result<&mut sqlx::AnyConnection> {
+        match self.inner.as_mut() {
+            Some((tx, _)) => Ok(tx.conn()),
+            None => Err(finished()),
+        }
+    }
+
+    /// Records an event to publish once the batch commits (see [`Tx::emit`]).
+    pub async fn emit(
+        &mut self,
+        tenant: Option<&portorium_kernel::TenantCode>,
+        topic: &str,
+        payload: &serde_json::Value,
+    ) -> Result<()> {
+        match self.inner.as_mut() {
+            Some((tx, _)) => tx.emit(tenant, topic, payload).await,
+            None => Err(finished()),
+        }
+    }
+
+    /// Releases the savepoint and waits until the batch is committed.
+    pub async fn commit(mut self) -> Result<()> {
+        let (mut tx, mut guard) = self.inner.take().ok_or_else(finished)?;
+        if let Err(e) = sqlx::query("RELEASE SAVEPOINT member")
+            .execute(tx.conn())
+            .await
+        {
+            end_member(tx.tx, guard, self.batch).await;
+            return Err(e.into());
+        }
+        let (send, receive) = oneshot::channel();
+        match guard.open.as_mut() {
+            Some(b) if b.id == self.batch => {
+                b.tx = Some(tx.tx);
+                b.waiters.push(send);
+            }
+            _ => return Err(StoreError::Corrupt("group commit: batch lost".into())),
+        }
+        let state = OwnedMutexGuard::mutex(&guard).clone();
+        drop(guard);
+        // A task of its own: the batch is committed even if this caller goes away.
+        tokio::spawn(commit_batch(state, self.batch));
+        match receive.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StoreError::Corrupt(format!("group commit failed: {e}"))),
+            Err(_) => Err(StoreError::Corrupt("group commit: no outcome".into())),
+        }
+    }
+
+    /// Undoes this member's writes (to its savepoint); the rest of the batch goes on.
+    pub async fn rollback(mut self) -> Result<()> {
+        let (tx, guard) = self.inner.take().ok_or_else(finished)?;
+        end_member(tx.tx, guard, self.batch).await;
+        Ok(())
+    }
+}
+
+impl Drop for Grouped<'_> {
+    /// Dropped while writing (an error returned early, a cancelled request): the member's
+    /// writes are rolled back to its savepoint by a task that holds the batch meanwhile.
+    fn drop(&mut self) {
+        if let Some((tx, guard)) = self.inner.take() {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(end_member(tx.tx, guard, self.batch));
+            }
+            // Without a runtime the transaction is dropped: the batch rolls back, and the
+            // next member or committer tells its waiters.
+        }
+    }
+}
+
+/// Rolls a member back to its savepoint and gives the batch back; if nobody waits for the
+/// batch, ends it so that it does not hold the connection. If the rollback fails, the whole
+/// batch is rolled back (its waiters learn it from the next member or committer).
+async fn end_member(
+    mut tx: Transaction<'static, Any>,
+    mut guard: OwnedMutexGuard<BatchState>,
+    batch: u64,
+) {
+    let undone = async {
+        sqlx::query("ROLLBACK TO SAVEPOINT member")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("RELEASE SAVEPOINT member")
+            .execute(&mut *tx)
+            .await?;
+        Ok::<_, sqlx::Error>(())
+    }
+    .await;
+    let state = &mut *guard;
+    match state.open.as_mut() {
+        Some(b) if b.id == batch => {
+            if undone.is_err() {
+                drop(tx);
+            } else if b.waiters.is_empty() {
+                state.open = None;
+                let _ = tx.rollback().await;
+            } else {
+                b.tx = Some(tx);
+            }
+        }
+        _ => drop(tx),
+    }
+}
+
+/// Commits batch `id` if it is still open when this committer's turn comes, and tells its
+/// members; otherwise another committer already did.
+async fn commit_batch(state: Arc<Mutex<BatchState>>, id: u64) {
+    let mut guard = state.lock().await;
+    let Some(b) = guard.open.take_if(|b| b.id == id) else {
+        return;
+    };
+    drop(guard);
+    let outcome = match b.tx {
+        Some(tx) => tx.commit().await.map_err(|e| e.to_string()),
+        None => Err("the batch was rolled back".into()),
+    };
+    for w in b.waiters {
+        let _ = w.send(outcome.clone());
+    }
+}

@@ -50,7 +50,7 @@ fn cc015c(n: u64) -> String {
             "<amountToBeCovered>12500.00</amountToBeCovered>",
             "<amountToBeCovered>1.00</amountToBeCovered>",
         );
-    if n % 7 == 0 {
+    if n.is_multiple_of(7) {
         body.replace(
             "<accessCode>NL01</accessCode>",
             "<accessCode>XX99</accessCode>",
@@ -434,7 +434,7 @@ fn crash_and_restart(database_url: Option<&str>, xsd: &Path) {
         let state = states
             .get(id)
             .unwrap_or_else(|| panic!("lodging {n} was answered 202 ({id}) but is not stored"));
-        let want = if n % 7 == 0 {
+        let want = if n.is_multiple_of(7) {
             "guarantee_invalid"
         } else {
             "released"

@@ -225,3 +225,76 @@ async fn commit_batch(state: Arc<Mutex<BatchState>>, id: u64) {
         let _ = w.send(outcome.clone());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use crate::testing::TestDb;
+
+    /// Concurrent members: the committed ones are all there; a member that failed (a unique
+    /// violation, which on PostgreSQL aborts the whole transaction but for the savepoint) and
+    /// rolled back, or that was dropped mid-way, leaves nothing and fails nobody else.
+    #[tokio::test]
+    async fn members_commit_together_and_fail_alone() {
+        for db in TestDb::all().await.unwrap() {
+            let store = db.open().await.unwrap();
+            let mut tx = store.begin().await.unwrap();
+            sqlx::query("CREATE TABLE batch_t (k TEXT PRIMARY KEY)")
+                .execute(tx.conn())
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO batch_t (k) VALUES ('taken')")
+                .execute(tx.conn())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            let mut tasks = Vec::new();
+            for i in 0..40u32 {
+                let store = store.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut m = store.begin_grouped().await.unwrap();
+                    sqlx::query("INSERT INTO batch_t (k) VALUES ($1)")
+                        .bind(format!("k{i}"))
+                        .execute(m.conn().unwrap())
+                        .await
+                        .unwrap();
+                    tokio::task::yield_now().await;
+                    if i.is_multiple_of(5) {
+                        let dup = sqlx::query("INSERT INTO batch_t (k) VALUES ('taken')")
+                            .execute(m.conn().unwrap())
+                            .await;
+                        assert!(dup.is_err());
+                        m.rollback().await.unwrap();
+                        false
+                    } else if i.is_multiple_of(7) {
+                        drop(m);
+                        false
+                    } else {
+                        m.commit().await.unwrap();
+                        true
+                    }
+                }));
+            }
+            let mut want = vec!["taken".to_owned()];
+            for (i, t) in tasks.into_iter().enumerate() {
+                if t.await.unwrap() {
+                    want.push(format!("k{i}"));
+                }
+            }
+            // Let the cleanup of the dropped members run, then read through a new member.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            let mut m = store.begin_grouped().await.unwrap();
+            let mut got: Vec<String> = sqlx::query_as::<_, (String,)>("SELECT k FROM batch_t")
+                .fetch_all(m.conn().unwrap())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(k,)| k)
+                .collect();
+            m.rollback().await.unwrap();
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "{}", db.label);
+        }
+    }
+}

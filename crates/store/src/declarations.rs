@@ -10,11 +10,10 @@
 //! offices; a trader sees only rows it holds; the central scope reads everything; agencies
 //! see none of it.
 //!
-//! # Crash safety
-//! Creating a movement writes the movement, its first message, its first history row and a
-//! `movement.created` outbox event in one transaction; appending a message with its state
-//! transition is one transaction too, guarded by the movement's optimistic version. A caller
-//! that answers 2xx only after the call returns never reports something half-written.
+//! # Movements
+//! Movements are written only by the transit service's transactions (`crate::transit`,
+//! [`Scoped::transit_begin`]); this module holds their row types, the one mapping of their
+//! rows (`MOVEMENT_COLUMNS`, `movement_row`, `message_row`) and the scoped reads.
 //!
 //! # Guarantees are never over-reserved
 //! [`Scoped::guarantee_reserve`] first *updates* the guarantee row (its version), which takes
@@ -29,10 +28,9 @@ use crate::refdata::{parse_day, parse_opt_day};
 use crate::scope::{Scope, Scoped};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
-use portorium_kernel::{CurrencyCode, Eori, OfficeRef, PrincipalId, TenantCode};
+use portorium_kernel::{CurrencyCode, Eori, PrincipalId, TenantCode};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use std::str::FromStr;
@@ -41,12 +39,12 @@ fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-fn dec(r: &AnyRow, name: &str) -> Result<Decimal> {
+pub(crate) fn dec(r: &AnyRow, name: &str) -> Result<Decimal> {
     let s: String = col(r, name)?;
     Decimal::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{name} {s:?}: {e}")))
 }
 
-fn check_text(field: &str, v: &str, max: usize) -> Result<()> {
+pub(crate) fn check_text(field: &str, v: &str, max: usize) -> Result<()> {
     if v.trim().is_empty() || v.len() > max {
         return Err(StoreError::Invalid(format!(
             "{field} must be 1 to {max} characters"
@@ -89,7 +87,7 @@ fn admin<'a>(scope: &'a Scope, what: &str) -> Result<&'a TenantCode> {
 
 /// `(column = value)` filter of a scope over a table with `tenant` and `holder` columns:
 /// (sql fragment with `$n`, bound value). Central gets `$n = ''` (always true for '').
-fn visibility(scope: &Scope, n: usize) -> Result<(String, String)> {
+pub(crate) fn visibility(scope: &Scope, n: usize) -> Result<(String, String)> {
     match scope {
         Scope::Central => Ok((format!("${n} = ''"), String::new())),
         Scope::Tenant(t) => Ok((format!("tenant = ${n}"), t.to_string())),
@@ -446,7 +444,7 @@ fn guarantee_row(r: &AnyRow) -> Result<GuaranteeRow> {
     })
 }
 
-fn reservation_row(r: &AnyRow) -> Result<GuaranteeReservationRow> {
+pub(crate) fn reservation_row(r: &AnyRow) -> Result<GuaranteeReservationRow> {
     Ok(GuaranteeReservationRow {
         id: col(r, "id")?,
         grn: col(r, "grn")?,
@@ -793,47 +791,6 @@ impl FromStr for Direction {
     }
 }
 
-/// A message to store with a movement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewMovementMessage {
-    /// `CC015C`, `CC928C`…
-    pub message_type: String,
-    pub direction: Direction,
-    /// The sender's message identification (`messageIdentification`).
-    pub message_identification: String,
-    /// `application/xml` or `application/json`.
-    pub content_type: String,
-    pub body: String,
-}
-
-/// A state change (or an action that keeps the state) recorded in the history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transition {
-    pub to_state: String,
-    /// `submit`, `accept`, `allocate_mrn`, `release`…
-    pub action: String,
-    /// Sets the movement's MRN (when one is allocated).
-    pub mrn: Option<String>,
-    /// Free JSON detail.
-    pub detail: Option<serde_json::Value>,
-}
-
-/// A movement to create with its first message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewMovement {
-    pub kind: MovementKind,
-    pub lrn: Option<String>,
-    pub mrn: Option<String>,
-    pub holder: Eori,
-    pub office_of_departure: Option<OfficeRef>,
-    pub office_of_destination: Option<OfficeRef>,
-    /// The state it starts in (`submitted`).
-    pub state: String,
-    /// The history action of the creation (`submit`).
-    pub action: String,
-    pub message: NewMovementMessage,
-}
-
 /// A transit movement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MovementRow {
@@ -887,25 +844,13 @@ pub struct MovementHistoryRow {
     pub detail: Option<serde_json::Value>,
 }
 
-/// What storing a message did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MessageOutcome {
-    /// Stored (with its transition): the movement as it is now and the message.
-    Stored(MovementRow, MovementMessageRow),
-    /// The same message identification with the same content was already stored: nothing was
-    /// written (the repeat is idempotent); the movement and the earlier message.
-    Duplicate(MovementRow, MovementMessageRow),
-    /// The same message identification with different content: refused, nothing written
-    /// (NCTS error 26). The earlier message.
-    ConflictingDuplicate(MovementMessageRow),
-}
-
-const MOVEMENT_COLUMNS: &str = "id, tenant, kind, lrn, mrn, holder, office_of_departure, \
+pub(crate) const MOVEMENT_COLUMNS: &str =
+    "id, tenant, kind, lrn, mrn, holder, office_of_departure, \
      office_of_destination, state, version, created_at, updated_at";
-const MESSAGE_COLUMNS: &str = "id, movement_id, seq, message_type, direction, \
+pub(crate) const MESSAGE_COLUMNS: &str = "id, movement_id, seq, message_type, direction, \
      message_identification, content_type, content_hash, body, at";
 
-fn movement_row(r: &AnyRow) -> Result<MovementRow> {
+pub(crate) fn movement_row(r: &AnyRow) -> Result<MovementRow> {
     Ok(MovementRow {
         id: col(r, "id")?,
         tenant: col(r, "tenant")?,
@@ -922,7 +867,7 @@ fn movement_row(r: &AnyRow) -> Result<MovementRow> {
     })
 }
 
-fn message_row(r: &AnyRow) -> Result<MovementMessageRow> {
+pub(crate) fn message_row(r: &AnyRow) -> Result<MovementMessageRow> {
     let hash: Vec<u8> = col(r, "content_hash")?;
     Ok(MovementMessageRow {
         id: col(r, "id")?,
@@ -955,511 +900,7 @@ fn history_row(r: &AnyRow) -> Result<MovementHistoryRow> {
     })
 }
 
-fn validate_message(m: &NewMovementMessage) -> Result<()> {
-    check_code("message_type", &m.message_type, 8)?;
-    check_text("message_identification", &m.message_identification, 35)?;
-    check_text("content_type", &m.content_type, 100)?;
-    if m.body.is_empty() {
-        return Err(StoreError::Invalid("message body is empty".into()));
-    }
-    Ok(())
-}
-
-fn validate_transition(t: &Transition) -> Result<()> {
-    check_text("state", &t.to_state, 40)?;
-    check_text("action", &t.action, 40)?;
-    if let Some(mrn) = &t.mrn {
-        check_code("mrn", mrn, 18)?;
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn insert_message(
-    conn: &mut AnyConnection,
-    id: &str,
-    movement_id: &str,
-    tenant: &str,
-    seq: i64,
-    m: &NewMovementMessage,
-    hash: &[u8],
-    at: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO movement_messages (id, movement_id, tenant, seq, message_type, direction, \
-         message_identification, content_type, content_hash, body, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(id)
-    .bind(movement_id)
-    .bind(tenant)
-    .bind(seq)
-    .bind(&m.message_type)
-    .bind(m.direction.as_str())
-    .bind(&m.message_identification)
-    .bind(&m.content_type)
-    .bind(hash.to_vec())
-    .bind(&m.body)
-    .bind(at)
-    .execute(conn)
-    .await
-    .map_err(|e| StoreError::conflict_on_unique(e, "message", &m.message_identification))?;
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn insert_history(
-    conn: &mut AnyConnection,
-    movement_id: &str,
-    tenant: &str,
-    seq: i64,
-    from: Option<&str>,
-    to: &str,
-    actor: &str,
-    action: &str,
-    message_id: Option<&str>,
-    at: &str,
-    detail: Option<&serde_json::Value>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO movement_history (movement_id, seq, tenant, from_state, to_state, actor, \
-         action, message_id, at, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(movement_id)
-    .bind(seq)
-    .bind(tenant)
-    .bind(from)
-    .bind(to)
-    .bind(actor)
-    .bind(action)
-    .bind(message_id)
-    .bind(at)
-    .bind(detail.map(|d| d.to_string()))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-fn hash_body(body: &str) -> Vec<u8> {
-    Sha256::digest(body.as_bytes()).to_vec()
-}
-
 impl Scoped<'_> {
-    /// The administration a new movement belongs to: its office of departure's (an arrival:
-    /// destination's) country. A trader lodges its own movements; an administration (its
-    /// national system) only movements of its offices.
-    fn movement_owner(&self, m: &NewMovement) -> Result<TenantCode> {
-        let office = match m.kind {
-            MovementKind::Departure => m.office_of_departure.as_ref(),
-            MovementKind::Arrival => m.office_of_destination.as_ref(),
-        }
-        .ok_or_else(|| {
-            StoreError::Invalid(format!(
-                "a {} needs its office of {}",
-                m.kind.as_str(),
-                match m.kind {
-                    MovementKind::Departure => "departure",
-                    MovementKind::Arrival => "destination",
-                }
-            ))
-        })?;
-        let tenant: TenantCode = office.country().parse()?;
-        match &self.scope {
-            Scope::Trader(e) if *e == m.holder => Ok(tenant),
-            Scope::Trader(_) => Err(StoreError::OutOfScope(
-                "a trader lodges only its own movements".into(),
-            )),
-            Scope::Tenant(t) if *t == tenant => Ok(tenant),
-            Scope::Tenant(t) => Err(StoreError::OutOfScope(format!(
-                "office {office} is not an office of {t}"
-            ))),
-            _ => Err(StoreError::OutOfScope(
-                "only a trader or an administration creates movements".into(),
-            )),
-        }
-    }
-
-    /// Creates a movement with its first message, its first history row and a
-    /// `movement.created` event, in one transaction. A departure whose LRN the holder already
-    /// used: if the first message is the same (same content hash), the earlier movement is
-    /// returned as a `Duplicate`; otherwise `Conflict` ("LRN").
-    pub async fn movement_create(
-        &self,
-        by: &PrincipalId,
-        m: &NewMovement,
-    ) -> Result<MessageOutcome> {
-        let tenant = self.movement_owner(m)?;
-        validate_message(&m.message)?;
-        check_text("state", &m.state, 40)?;
-        check_text("action", &m.action, 40)?;
-        if let Some(lrn) = &m.lrn {
-            check_text("lrn", lrn, 22)?;
-        }
-        if let Some(mrn) = &m.mrn {
-            check_code("mrn", mrn, 18)?;
-        }
-        if m.kind == MovementKind::Departure && m.lrn.is_none() {
-            return Err(StoreError::Invalid("a departure needs its LRN".into()));
-        }
-        let store = self.store;
-        store.get_tenant(&tenant).await.map_err(|_| {
-            StoreError::Invalid(format!(
-                "{tenant} is not an administration of this deployment"
-            ))
-        })?;
-        let hash = hash_body(&m.message.body);
-        if let Some(found) = self.same_lrn(&tenant, m, &hash).await? {
-            return Ok(found);
-        }
-        let now_text = store.now_text();
-        let now = parse_ts(&now_text)?;
-        let id = store.ids().new_id().to_string();
-        let message_id = store.ids().new_id().to_string();
-        let mut tx = store.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO movements (id, tenant, kind, lrn, mrn, holder, office_of_departure, \
-             office_of_destination, state, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)",
-        )
-        .bind(&id)
-        .bind(tenant.as_str())
-        .bind(m.kind.as_str())
-        .bind(m.lrn.as_deref())
-        .bind(m.mrn.as_deref())
-        .bind(m.holder.as_str())
-        .bind(m.office_of_departure.as_ref().map(|o| o.to_string()))
-        .bind(m.office_of_destination.as_ref().map(|o| o.to_string()))
-        .bind(&m.state)
-        .bind(&now_text)
-        .execute(tx.conn())
-        .await;
-        if let Err(e) = inserted {
-            tx.rollback().await?;
-            let what = m.lrn.as_deref().or(m.mrn.as_deref()).unwrap_or("");
-            let err = StoreError::conflict_on_unique(e, "movement", what);
-            if matches!(err, StoreError::Conflict { .. }) {
-                // A concurrent lodging of the same LRN committed first.
-                if let Some(found) = self.same_lrn(&tenant, m, &hash).await? {
-                    return Ok(found);
-                }
-            }
-            return Err(err);
-        }
-        insert_message(
-            tx.conn(),
-            &message_id,
-            &id,
-            tenant.as_str(),
-            1,
-            &m.message,
-            &hash,
-            &now_text,
-        )
-        .await?;
-        insert_history(
-            tx.conn(),
-            &id,
-            tenant.as_str(),
-            1,
-            None,
-            &m.state,
-            &by.to_string(),
-            &m.action,
-            Some(&message_id),
-            &now_text,
-            None,
-        )
-        .await?;
-        tx.emit(
-            Some(&tenant),
-            "movement.created",
-            &serde_json::json!({
-                "movement_id": id,
-                "kind": m.kind.as_str(),
-                "message_id": message_id,
-                "message_type": m.message.message_type,
-                "state": m.state,
-            }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(MessageOutcome::Stored(
-            MovementRow {
-                id: id.clone(),
-                tenant: tenant.to_string(),
-                kind: m.kind,
-                lrn: m.lrn.clone(),
-                mrn: m.mrn.clone(),
-                holder: m.holder.to_string(),
-                office_of_departure: m.office_of_departure.as_ref().map(|o| o.to_string()),
-                office_of_destination: m.office_of_destination.as_ref().map(|o| o.to_string()),
-                state: m.state.clone(),
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            },
-            MovementMessageRow {
-                id: message_id,
-                movement_id: id,
-                seq: 1,
-                message_type: m.message.message_type.clone(),
-                direction: m.message.direction,
-                message_identification: m.message.message_identification.clone(),
-                content_type: m.message.content_type.clone(),
-                content_hash: hex::encode(&hash),
-                body: m.message.body.clone(),
-                at: now,
-            },
-        ))
-    }
-
-    /// An existing departure with the same (tenant, holder, LRN): `Duplicate` when its first
-    /// message has the same content, `Conflict` otherwise; `None` when there is none.
-    async fn same_lrn(
-        &self,
-        tenant: &TenantCode,
-        m: &NewMovement,
-        hash: &[u8],
-    ) -> Result<Option<MessageOutcome>> {
-        let (MovementKind::Departure, Some(lrn)) = (m.kind, &m.lrn) else {
-            return Ok(None);
-        };
-        let row = sqlx::query(&format!(
-            "SELECT {MOVEMENT_COLUMNS} FROM movements \
-             WHERE tenant = $1 AND holder = $2 AND lrn = $3 AND kind = 'departure'"
-        ))
-        .bind(tenant.as_str())
-        .bind(m.holder.as_str())
-        .bind(lrn)
-        .fetch_optional(self.store.write())
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let movement = movement_row(&row)?;
-        let first = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM movement_messages WHERE movement_id = $1 AND seq = 1"
-        ))
-        .bind(&movement.id)
-        .fetch_one(self.store.write())
-        .await?;
-        let first = message_row(&first)?;
-        if first.content_hash == hex::encode(hash)
-            && first.message_identification == m.message.message_identification
-        {
-            Ok(Some(MessageOutcome::Duplicate(movement, first)))
-        } else {
-            Err(StoreError::Conflict {
-                what: "LRN",
-                id: lrn.clone(),
-            })
-        }
-    }
-
-    /// Appends a message to a movement and/or applies a state transition, in one transaction
-    /// with a `movement.updated` event, if the movement's version is still `expected_version`
-    /// (otherwise `Conflict` "movement version"). A repeated message identification (same
-    /// movement and direction) is answered from what is stored without writing anything:
-    /// `Duplicate` (same content) or `ConflictingDuplicate` (different content); this is
-    /// checked before the version, so a retry of a message that was applied is recognised.
-    pub async fn movement_append(
-        &self,
-        by: &PrincipalId,
-        movement_id: &str,
-        expected_version: i64,
-        message: Option<&NewMovementMessage>,
-        transition: Option<&Transition>,
-    ) -> Result<MessageOutcome> {
-        if message.is_none() && transition.is_none() {
-            return Err(StoreError::Invalid(
-                "an append needs a message or a transition".into(),
-            ));
-        }
-        let message = match message {
-            Some(m) => {
-                validate_message(m)?;
-                Some(m)
-            }
-            None => None,
-        };
-        if let Some(t) = transition {
-            validate_transition(t)?;
-        }
-        let (filter, value) = match &self.scope {
-            Scope::Agency { .. } => {
-                return Err(StoreError::OutOfScope(
-                    "agencies have no access to declarations".into(),
-                ))
-            }
-            Scope::Central => {
-                return Err(StoreError::OutOfScope(
-                    "the central scope does not act on movements".into(),
-                ))
-            }
-            s => visibility(s, 2)?,
-        };
-        let store = self.store;
-        let now_text = store.now_text();
-        let now = parse_ts(&now_text)?;
-        let mut tx = store.begin().await?;
-        // The lock first: concurrent appends to one movement queue here.
-        let row = sqlx::query(&format!(
-            "UPDATE movements SET updated_at = updated_at WHERE id = $1 AND {filter} \
-             RETURNING {MOVEMENT_COLUMNS}"
-        ))
-        .bind(movement_id)
-        .bind(value)
-        .fetch_optional(tx.conn())
-        .await?;
-        let Some(row) = row else {
-            tx.rollback().await?;
-            return Err(not_found("movement", movement_id));
-        };
-        let mut movement = movement_row(&row)?;
-        let hash = message.map(|m| hash_body(&m.body));
-        if let (Some(m), Some(hash)) = (message, &hash) {
-            let earlier = sqlx::query(&format!(
-                "SELECT {MESSAGE_COLUMNS} FROM movement_messages \
-                 WHERE movement_id = $1 AND direction = $2 AND message_identification = $3"
-            ))
-            .bind(movement_id)
-            .bind(m.direction.as_str())
-            .bind(&m.message_identification)
-            .fetch_optional(tx.conn())
-            .await?;
-            if let Some(earlier) = earlier {
-                tx.rollback().await?;
-                let earlier = message_row(&earlier)?;
-                return Ok(if earlier.content_hash == hex::encode(hash) {
-                    MessageOutcome::Duplicate(movement, earlier)
-                } else {
-                    MessageOutcome::ConflictingDuplicate(earlier)
-                });
-            }
-        }
-        if movement.version != expected_version {
-            tx.rollback().await?;
-            return Err(StoreError::Conflict {
-                what: "movement version",
-                id: format!("{movement_id} is at version {}", movement.version),
-            });
-        }
-        let tenant = movement.tenant.clone();
-        let message_row_out = match (message, &hash) {
-            (Some(m), Some(hash)) => {
-                let (seq,): (i64,) = sqlx::query_as(
-                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM movement_messages WHERE movement_id = $1",
-                )
-                .bind(movement_id)
-                .fetch_one(tx.conn())
-                .await?;
-                let id = store.ids().new_id().to_string();
-                insert_message(
-                    tx.conn(),
-                    &id,
-                    movement_id,
-                    &tenant,
-                    seq,
-                    m,
-                    hash,
-                    &now_text,
-                )
-                .await?;
-                Some(MovementMessageRow {
-                    id,
-                    movement_id: movement_id.to_owned(),
-                    seq,
-                    message_type: m.message_type.clone(),
-                    direction: m.direction,
-                    message_identification: m.message_identification.clone(),
-                    content_type: m.content_type.clone(),
-                    content_hash: hex::encode(hash),
-                    body: m.body.clone(),
-                    at: now,
-                })
-            }
-            _ => None,
-        };
-        let from = movement.state.clone();
-        let (to, action, detail) = match transition {
-            Some(t) => (t.to_state.clone(), t.action.clone(), t.detail.as_ref()),
-            None => (
-                from.clone(),
-                message_row_out
-                    .as_ref()
-                    .map(|m| format!("message {}", m.message_type))
-                    .unwrap_or_default(),
-                None,
-            ),
-        };
-        let mrn = transition
-            .and_then(|t| t.mrn.clone())
-            .or(movement.mrn.clone());
-        sqlx::query(
-            "UPDATE movements SET state = $2, mrn = $3, version = version + 1, updated_at = $4 \
-             WHERE id = $1",
-        )
-        .bind(movement_id)
-        .bind(&to)
-        .bind(mrn.as_deref())
-        .bind(&now_text)
-        .execute(tx.conn())
-        .await
-        .map_err(|e| StoreError::conflict_on_unique(e, "MRN", mrn.as_deref().unwrap_or("")))?;
-        let (hseq,): (i64,) = sqlx::query_as(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM movement_history WHERE movement_id = $1",
-        )
-        .bind(movement_id)
-        .fetch_one(tx.conn())
-        .await?;
-        insert_history(
-            tx.conn(),
-            movement_id,
-            &tenant,
-            hseq,
-            Some(&from),
-            &to,
-            &by.to_string(),
-            &action,
-            message_row_out.as_ref().map(|m| m.id.as_str()),
-            &now_text,
-            detail,
-        )
-        .await?;
-        let tenant_code: TenantCode = tenant.parse()?;
-        tx.emit(
-            Some(&tenant_code),
-            "movement.updated",
-            &serde_json::json!({
-                "movement_id": movement_id,
-                "message_id": message_row_out.as_ref().map(|m| m.id.clone()),
-                "message_type": message_row_out.as_ref().map(|m| m.message_type.clone()),
-                "from": from,
-                "state": to,
-            }),
-        )
-        .await?;
-        tx.commit().await?;
-        movement.state = to;
-        movement.mrn = mrn;
-        movement.version += 1;
-        movement.updated_at = now;
-        match message_row_out {
-            Some(msg) => Ok(MessageOutcome::Stored(movement, msg)),
-            None => {
-                // A transition alone: report the movement with its latest message.
-                let last = sqlx::query(&format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM movement_messages WHERE movement_id = $1 \
-                     ORDER BY seq DESC LIMIT 1"
-                ))
-                .bind(movement_id)
-                .fetch_one(store.write())
-                .await?;
-                Ok(MessageOutcome::Stored(movement, message_row(&last)?))
-            }
-        }
-    }
-
     /// A movement visible in this scope.
     pub async fn movement(&self, id: &str) -> Result<MovementRow> {
         let (filter, value) = visibility(&self.scope, 2)?;
@@ -1472,45 +913,6 @@ impl Scoped<'_> {
         .await?
         .ok_or_else(|| not_found("movement", id))?;
         movement_row(&row)
-    }
-
-    /// A departure visible in this scope by its MRN.
-    pub async fn movement_by_mrn(&self, mrn: &str) -> Result<MovementRow> {
-        let (filter, value) = visibility(&self.scope, 2)?;
-        let row = sqlx::query(&format!(
-            "SELECT {MOVEMENT_COLUMNS} FROM movements WHERE mrn = $1 AND kind = 'departure' \
-             AND {filter}"
-        ))
-        .bind(mrn)
-        .bind(value)
-        .fetch_optional(self.store.read())
-        .await?
-        .ok_or_else(|| not_found("movement", mrn))?;
-        movement_row(&row)
-    }
-
-    /// Movements visible in this scope, of one kind, optionally in one state, by id (ids are
-    /// time-ordered, so this is creation order).
-    pub async fn movements(
-        &self,
-        kind: MovementKind,
-        state: Option<&str>,
-        page: &Page,
-    ) -> Result<(Vec<MovementRow>, Option<String>)> {
-        let (filter, value) = visibility(&self.scope, 1)?;
-        let rows = sqlx::query(&format!(
-            "SELECT {MOVEMENT_COLUMNS} FROM movements WHERE {filter} AND kind = $2 \
-             AND ($3 = '' OR state = $3) AND id > $4 ORDER BY id LIMIT $5"
-        ))
-        .bind(value)
-        .bind(kind.as_str())
-        .bind(state.unwrap_or(""))
-        .bind(page.after())
-        .bind(page.fetch_limit())
-        .fetch_all(self.store.read())
-        .await?;
-        let rows = rows.iter().map(movement_row).collect::<Result<Vec<_>>>()?;
-        Ok(page.finish(rows, |m| m.id.clone()))
     }
 
     /// The messages of a movement visible in this scope, in order (bodies included).

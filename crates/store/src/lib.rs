@@ -34,8 +34,8 @@ pub use batch::Grouped;
 pub use db::{Backend, Page, Store, StoreOptions};
 pub use declarations::{
     AuthorisationRow, Direction, GuaranteeBalance, GuaranteeReservationRow, GuaranteeRow,
-    GuaranteeShortfall, MessageOutcome, MovementHistoryRow, MovementKind, MovementMessageRow,
-    MovementRow, NewAuthorisation, NewGuarantee, NewMovement, NewMovementMessage, Transition,
+    GuaranteeShortfall, MovementHistoryRow, MovementKind, MovementMessageRow, MovementRow,
+    NewAuthorisation, NewGuarantee,
 };
 pub use dms::{
     DmsAssessmentRow, DmsControlResultRow, DmsDeclarationRow, DmsDelivery, DmsDetail, DmsFilter,

@@ -27,10 +27,11 @@
 //! administration.
 
 use crate::batch::Grouped;
-use crate::db::{col, parse_opt_ts, parse_ts, Store};
+use crate::db::{col, parse_ts, Store};
 use crate::declarations::{
-    Direction, GuaranteeReservationRow, GuaranteeShortfall, MovementKind, MovementMessageRow,
-    MovementRow,
+    check_text, dec, message_row, movement_row, reservation_row, visibility, Direction,
+    GuaranteeReservationRow, GuaranteeShortfall, MovementKind, MovementMessageRow, MovementRow,
+    MESSAGE_COLUMNS, MOVEMENT_COLUMNS,
 };
 use crate::error::StoreError;
 use crate::identity::not_found;
@@ -41,64 +42,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use portorium_kernel::{Eori, OfficeRef, PrincipalId, TenantCode};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
-use std::str::FromStr;
-
-const MOVEMENT_COLUMNS: &str = "id, tenant, kind, lrn, mrn, holder, office_of_departure, \
-     office_of_destination, state, version, created_at, updated_at";
-const MESSAGE_COLUMNS: &str = "id, movement_id, seq, message_type, direction, \
-     message_identification, content_type, content_hash, body, at";
-
-fn movement_row(r: &AnyRow) -> Result<MovementRow> {
-    Ok(MovementRow {
-        id: col(r, "id")?,
-        tenant: col(r, "tenant")?,
-        kind: col::<String>(r, "kind")?.parse()?,
-        lrn: col(r, "lrn")?,
-        mrn: col(r, "mrn")?,
-        holder: col(r, "holder")?,
-        office_of_departure: col(r, "office_of_departure")?,
-        office_of_destination: col(r, "office_of_destination")?,
-        state: col(r, "state")?,
-        version: col(r, "version")?,
-        created_at: parse_ts(&col::<String>(r, "created_at")?)?,
-        updated_at: parse_ts(&col::<String>(r, "updated_at")?)?,
-    })
-}
-
-fn message_row(r: &AnyRow) -> Result<MovementMessageRow> {
-    let hash: Vec<u8> = col(r, "content_hash")?;
-    Ok(MovementMessageRow {
-        id: col(r, "id")?,
-        movement_id: col(r, "movement_id")?,
-        seq: col(r, "seq")?,
-        message_type: col(r, "message_type")?,
-        direction: col::<String>(r, "direction")?.parse()?,
-        message_identification: col(r, "message_identification")?,
-        content_type: col(r, "content_type")?,
-        content_hash: hex::encode(hash),
-        body: col(r, "body")?,
-        at: parse_ts(&col::<String>(r, "at")?)?,
-    })
-}
-
-fn dec(r: &AnyRow, name: &str) -> Result<Decimal> {
-    let s: String = col(r, name)?;
-    Decimal::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{name} {s:?}: {e}")))
-}
 
 /// SHA-256 of a message body: what "the same content" means for a repeated message.
 pub fn content_hash(body: &str) -> Vec<u8> {
     Sha256::digest(body.as_bytes()).to_vec()
-}
-
-fn check(field: &str, v: &str, max: usize) -> Result<()> {
-    if v.trim().is_empty() || v.len() > max {
-        return Err(StoreError::Invalid(format!(
-            "{field} must be 1 to {max} characters"
-        )));
-    }
-    Ok(())
 }
 
 /// A message to store with a movement: received from the trader (`Inbound`) or generated.
@@ -302,16 +249,7 @@ impl Scoped<'_> {
         page: u32,
         count: u32,
     ) -> Result<(Vec<MovementRow>, i64)> {
-        let (vis, value) = match &self.scope {
-            Scope::Central => ("$1 = ''".to_owned(), String::new()),
-            Scope::Tenant(t) => ("tenant = $1".to_owned(), t.to_string()),
-            Scope::Trader(e) => ("holder = $1".to_owned(), e.to_string()),
-            Scope::Agency { .. } => {
-                return Err(StoreError::OutOfScope(
-                    "agencies have no access to declarations".into(),
-                ));
-            }
-        };
+        let (vis, value) = visibility(&self.scope, 1)?;
         let conds = format!(
             "{vis} AND kind = $2 AND ($3 = '' OR updated_at >= $3) AND ($4 = '' OR mrn = $4) \
              AND ($5 = '' OR lrn = $5) AND ($6 = '' OR state = $6)"
@@ -374,18 +312,6 @@ pub struct TransitFilter {
     pub mrn: Option<String>,
     pub lrn: Option<String>,
     pub state: Option<String>,
-}
-
-fn reservation_row(r: &AnyRow) -> Result<GuaranteeReservationRow> {
-    Ok(GuaranteeReservationRow {
-        id: col(r, "id")?,
-        grn: col(r, "grn")?,
-        movement_id: col(r, "movement_id")?,
-        amount: dec(r, "amount")?,
-        state: col(r, "state")?,
-        reserved_at: parse_ts(&col::<String>(r, "reserved_at")?)?,
-        released_at: parse_opt_ts(col(r, "released_at")?)?,
-    })
 }
 
 /// The administration a declaration lodged at `office` belongs to, if this scope may lodge
@@ -464,9 +390,9 @@ impl TransitTx<'_> {
                 ));
             }
         }
-        check("state", state, 40)?;
+        check_text("state", state, 40)?;
         if let Some(lrn) = &m.lrn {
-            check("lrn", lrn, 22)?;
+            check_text("lrn", lrn, 22)?;
         }
         let id = self.new_id();
         sqlx::query(
@@ -587,9 +513,9 @@ impl TransitTx<'_> {
     /// Appends a message to a movement. An inbound message is also recorded by its sender
     /// (the acting trader) and message identification, so that a repeat is recognised.
     pub async fn append(&mut self, m: &Locked, msg: &TransitMessage) -> Result<MovementMessageRow> {
-        check("message_type", &msg.message_type, 8)?;
-        check("message_identification", &msg.message_identification, 35)?;
-        check("content_type", &msg.content_type, 100)?;
+        check_text("message_type", &msg.message_type, 8)?;
+        check_text("message_identification", &msg.message_identification, 35)?;
+        check_text("content_type", &msg.content_type, 100)?;
         if msg.body.is_empty() {
             return Err(StoreError::Invalid("message body is empty".into()));
         }
@@ -692,8 +618,8 @@ impl TransitTx<'_> {
         message_id: Option<&str>,
         detail: Option<&serde_json::Value>,
     ) -> Result<()> {
-        check("state", to, 40)?;
-        check("action", action, 40)?;
+        check_text("state", to, 40)?;
+        check_text("action", action, 40)?;
         let from = m.row.state.clone();
         let mrn = mrn.map(str::to_owned).or(m.row.mrn.clone());
         sqlx::query("UPDATE movements SET state = $2, mrn = $3, updated_at = $4 WHERE id = $1")

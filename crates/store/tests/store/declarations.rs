@@ -374,167 +374,109 @@ async fn concurrent_reservations_never_exceed_the_reference_amount() {
     }
 }
 
-fn departure(lrn: &str, msg_id: &str, body: &str) -> NewMovement {
-    NewMovement {
-        kind: MovementKind::Departure,
-        lrn: Some(lrn.into()),
-        mrn: None,
-        holder: "NL000000001".parse().unwrap(),
-        office_of_departure: Some("NL000396".parse().unwrap()),
-        office_of_destination: Some("DE004058".parse().unwrap()),
-        state: "submitted".into(),
-        action: "submit".into(),
-        message: NewMovementMessage {
-            message_type: "CC015C".into(),
-            direction: Direction::Inbound,
-            message_identification: msg_id.into(),
-            content_type: "application/xml".into(),
-            body: body.into(),
-        },
+fn message(message_type: &str, direction: Direction, id: &str, body: &str) -> TransitMessage {
+    TransitMessage {
+        message_type: message_type.into(),
+        direction,
+        message_identification: id.into(),
+        content_type: "application/xml".into(),
+        body: body.into(),
     }
 }
 
 #[tokio::test]
-async fn movements_store_messages_history_and_duplicates() {
+async fn movement_reads_are_scoped_paged_and_complete() {
     for db in TestDb::all().await.unwrap() {
         let store = seeded(&db).await;
+        // The trader lodges a departure (written through a transit transaction, the one
+        // writer of movements).
         let trader_id = pid("trader:NL000000001");
         let trader = store.scoped(scope("trader:NL000000001"));
-        let MessageOutcome::Stored(m, first) = trader
-            .movement_create(&trader_id, &departure("LRN-1", "MSG1", "<CC015C/>"))
-            .await
-            .unwrap()
-        else {
-            panic!("not stored");
-        };
-        assert_eq!((m.tenant.as_str(), m.version, first.seq), ("NL", 1, 1));
-        // The same lodging again is idempotent; another body with the LRN is a conflict.
-        let again = trader
-            .movement_create(&trader_id, &departure("LRN-1", "MSG1", "<CC015C/>"))
-            .await
-            .unwrap();
-        assert!(matches!(again, MessageOutcome::Duplicate(ref mm, _) if mm.id == m.id));
-        assert!(matches!(
-            trader
-                .movement_create(
-                    &trader_id,
-                    &departure("LRN-1", "MSG1", "<CC015C>x</CC015C>")
-                )
-                .await,
-            Err(StoreError::Conflict { what: "LRN", .. })
-        ));
-        // A trader cannot lodge for another holder.
-        assert!(matches!(
-            store
-                .scoped(scope("trader:DE000000002"))
-                .movement_create(
-                    &pid("trader:DE000000002"),
-                    &departure("LRN-2", "MSG1", "<CC015C/>")
-                )
-                .await,
-            Err(StoreError::OutOfScope(_))
-        ));
-
-        // The administration answers: CC928C, then CC028C with the MRN.
-        let nl_sys = pid("system:NL/ncts");
-        let nl = store.scoped(scope("system:NL/ncts"));
-        let ack = NewMovementMessage {
-            message_type: "CC928C".into(),
-            direction: Direction::Outbound,
-            message_identification: "OUT1".into(),
-            content_type: "application/xml".into(),
-            body: "<CC928C/>".into(),
-        };
-        let accept = Transition {
-            to_state: "accepted".into(),
-            action: "accept".into(),
-            mrn: None,
-            detail: Some(serde_json::json!({"lane": "green"})),
-        };
-        let MessageOutcome::Stored(m2, msg2) = nl
-            .movement_append(&nl_sys, &m.id, 1, Some(&ack), Some(&accept))
-            .await
-            .unwrap()
-        else {
-            panic!("not stored");
-        };
-        assert_eq!(
-            (m2.state.as_str(), m2.version, msg2.seq),
-            ("accepted", 2, 2)
-        );
-        // Repeating it: same content is a duplicate (even with the old version), other
-        // content a conflicting duplicate; nothing written either time.
-        assert!(matches!(
-            nl.movement_append(&nl_sys, &m.id, 1, Some(&ack), Some(&accept))
-                .await
-                .unwrap(),
-            MessageOutcome::Duplicate(_, ref e) if e.id == msg2.id
-        ));
-        let mut other = ack.clone();
-        other.body = "<CC928C>other</CC928C>".into();
-        assert!(matches!(
-            nl.movement_append(&nl_sys, &m.id, 2, Some(&other), None)
-                .await
-                .unwrap(),
-            MessageOutcome::ConflictingDuplicate(ref e) if e.id == msg2.id
-        ));
-        // A stale version is refused.
-        let mrn_msg = NewMovementMessage {
-            message_type: "CC028C".into(),
-            message_identification: "OUT2".into(),
-            body: "<CC028C/>".into(),
-            ..ack.clone()
-        };
-        let allocate = Transition {
-            to_state: "mrn_allocated".into(),
-            action: "allocate_mrn".into(),
-            mrn: Some("24NL000000000001A6".into()),
-            detail: None,
-        };
-        assert!(matches!(
-            nl.movement_append(&nl_sys, &m.id, 1, Some(&mrn_msg), Some(&allocate))
-                .await,
-            Err(StoreError::Conflict {
-                what: "movement version",
-                ..
-            })
-        ));
-        let MessageOutcome::Stored(m3, _) = nl
-            .movement_append(&nl_sys, &m.id, 2, Some(&mrn_msg), Some(&allocate))
-            .await
-            .unwrap()
-        else {
-            panic!("not stored");
-        };
-        assert_eq!(m3.mrn.as_deref(), Some("24NL000000000001A6"));
-        assert_eq!(
-            nl.movement_by_mrn("24NL000000000001A6").await.unwrap().id,
-            m.id
-        );
-        // A decision without a message.
-        let MessageOutcome::Stored(m4, _) = nl
-            .movement_append(
-                &pid("officer:NL/jdevries"),
-                &m.id,
-                3,
-                None,
-                Some(&Transition {
-                    to_state: "under_control".into(),
-                    action: "control".into(),
+        let mut tx = trader.transit_begin(&trader_id).await.unwrap();
+        let mut m = tx
+            .create(
+                &NewTransitMovement {
+                    kind: MovementKind::Departure,
+                    lrn: Some("LRN-1".into()),
                     mrn: None,
-                    detail: None,
-                }),
+                    holder: "NL000000001".parse().unwrap(),
+                    office_of_departure: Some("NL000396".parse().unwrap()),
+                    office_of_destination: Some("DE004058".parse().unwrap()),
+                },
+                "submitted",
             )
             .await
-            .unwrap()
-        else {
-            panic!("not stored");
-        };
-        assert_eq!(m4.version, 4);
+            .unwrap();
+        let first = tx
+            .append(
+                &m,
+                &message("CC015C", Direction::Inbound, "MSG1", "<CC015C/>"),
+            )
+            .await
+            .unwrap();
+        tx.submitted(&mut m, &first.id).await.unwrap();
+        tx.commit().await.unwrap();
+        let id = m.row().id.clone();
+        assert_eq!((m.row().tenant.as_str(), first.seq), ("NL", 1));
+
+        // The administration answers: CC928C, then CC028C with the MRN; an officer decides.
+        let nl_sys = pid("system:NL/ncts");
+        let nl = store.scoped(scope("system:NL/ncts"));
+        let mut tx = nl.transit_begin(&nl_sys).await.unwrap();
+        let mut m = tx.lock(&id).await.unwrap();
+        let ack = tx
+            .append(
+                &m,
+                &message("CC928C", Direction::Outbound, "OUT1", "<CC928C/>"),
+            )
+            .await
+            .unwrap();
+        let lane = serde_json::json!({"lane": "green"});
+        tx.transition(
+            &mut m,
+            "accepted",
+            "accept",
+            None,
+            Some(&ack.id),
+            Some(&lane),
+        )
+        .await
+        .unwrap();
+        let mrn_msg = tx
+            .append(
+                &m,
+                &message("CC028C", Direction::Outbound, "OUT2", "<CC028C/>"),
+            )
+            .await
+            .unwrap();
+        tx.transition(
+            &mut m,
+            "mrn_allocated",
+            "allocate_mrn",
+            Some("24NL000000000001A6"),
+            Some(&mrn_msg.id),
+            None,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let officer_id = pid("officer:NL/jdevries");
+        let officer = store.scoped(scope("officer:NL/jdevries"));
+        let mut tx = officer.transit_begin(&officer_id).await.unwrap();
+        let mut m = tx.lock(&id).await.unwrap();
+        tx.transition(&mut m, "under_control", "control", None, None, None)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let read = nl.movement(&id).await.unwrap();
+        assert_eq!(
+            (read.state.as_str(), read.mrn.as_deref()),
+            ("under_control", Some("24NL000000000001A6"))
+        );
 
         // Reads: the holder and NL see everything; DE and other traders nothing.
         let (msgs, _) = trader
-            .movement_messages(&m.id, &Page::first(10))
+            .movement_messages(&id, &Page::first(10))
             .await
             .unwrap();
         assert_eq!(
@@ -544,13 +486,13 @@ async fn movements_store_messages_history_and_duplicates() {
             ["CC015C", "CC928C", "CC028C"]
         );
         let (page1, next) = trader
-            .movement_messages(&m.id, &Page::first(2))
+            .movement_messages(&id, &Page::first(2))
             .await
             .unwrap();
         assert_eq!(page1.len(), 2);
         let (page2, _) = trader
             .movement_messages(
-                &m.id,
+                &id,
                 &Page {
                     limit: 2,
                     after: next,
@@ -561,13 +503,13 @@ async fn movements_store_messages_history_and_duplicates() {
         assert_eq!(page2.len(), 1);
         assert_eq!(
             trader
-                .movement_message(&m.id, &msgs[0].id)
+                .movement_message(&id, &msgs[0].id)
                 .await
                 .unwrap()
                 .body,
             "<CC015C/>"
         );
-        let history = nl.movement_history(&m.id).await.unwrap();
+        let history = nl.movement_history(&id).await.unwrap();
         assert_eq!(
             history
                 .iter()
@@ -580,39 +522,16 @@ async fn movements_store_messages_history_and_duplicates() {
                 ("under_control", "officer:NL/jdevries"),
             ]
         );
-        assert_eq!(
-            history[1].detail,
-            Some(serde_json::json!({"lane": "green"}))
-        );
+        assert_eq!(history[1].detail, Some(lane));
         let de = store.scoped(scope("officer:DE/mmueller"));
-        assert!(de.movement(&m.id).await.is_err());
-        assert!(de.movement_history(&m.id).await.is_err());
-        assert!(de
-            .movement_append(&pid("officer:DE/mmueller"), &m.id, 4, Some(&other), None)
-            .await
-            .is_err());
-        assert_eq!(
-            de.movements(MovementKind::Departure, None, &Page::first(10))
-                .await
-                .unwrap()
-                .0
-                .len(),
-            0
-        );
+        assert!(de.movement(&id).await.is_err());
+        assert!(de.movement_history(&id).await.is_err());
+        assert!(de.movement_message(&id, &msgs[0].id).await.is_err());
         assert!(store
             .scoped(scope("trader:DE000000002"))
-            .movement(&m.id)
+            .movement(&id)
             .await
             .is_err());
-        let (queue, _) = nl
-            .movements(
-                MovementKind::Departure,
-                Some("under_control"),
-                &Page::first(10),
-            )
-            .await
-            .unwrap();
-        assert_eq!(queue.len(), 1);
         // Every change emitted its event in the same transaction.
         let topics: Vec<String> = store
             .outbox_pending(100)

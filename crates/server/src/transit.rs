@@ -806,40 +806,9 @@ pub async fn lodge_departure(
     let corr = Some(p.header.message_identification.as_str());
     if !errors.is_empty() {
         let h = outbound(&tx, m.row(), &recipient, corr);
-        let xml = generate::cc056c(
-            &h,
-            &d,
-            None,
-            &RejectionDecision {
-                rejected: MessageType::CC015C,
-                rejected_at: now_naive(&tx),
-                code: 12,
-                reason: Some(
-                    errors
-                        .iter()
-                        .map(|e| e.reason.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
-                errors: errors.clone(),
-            },
-        );
-        let id = append_out(&mut tx, &m, MessageType::CC056C, &h, xml).await?;
-        tx.transition(
-            &mut m,
-            State::Rejected.name(),
-            "reject",
-            None,
-            Some(&id),
-            Some(&errors_detail(&errors)),
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(Accepted {
-            movement_id: m.row().id.clone(),
-            message_id: inbound,
-            repeated: false,
-        });
+        let decision = rejection(&tx, MessageType::CC015C, &errors);
+        let xml = generate::cc056c(&h, &d, None, &decision);
+        return reject_lodging(tx, m, MessageType::CC056C, &h, xml, &errors, inbound).await;
     }
     // Accepted: CC928C, MRN allocated (CC028C).
     let s = step(State::Submitted, Event::Accept)?;
@@ -1047,6 +1016,56 @@ fn invalid_transition(e: &FunctionalError) -> ApiError {
     ApiError::field(ErrorCode::InvalidTransition, "/decision", e.reason.clone())
 }
 
+/// The rejection (code 12) of a `rejected` message for its functional errors, dated now.
+fn rejection(
+    tx: &TransitTx<'_>,
+    rejected: MessageType,
+    errors: &[FunctionalError],
+) -> RejectionDecision {
+    RejectionDecision {
+        rejected,
+        rejected_at: now_naive(tx),
+        code: 12,
+        reason: Some(
+            errors
+                .iter()
+                .map(|e| e.reason.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        errors: errors.to_vec(),
+    }
+}
+
+/// Ends a lodging (CC015C or CC007C) rejected at once: the rejection message `ty` with body
+/// `xml`, the movement's transition to `rejected` with the errors, and the commit.
+async fn reject_lodging(
+    mut tx: TransitTx<'_>,
+    mut m: Locked,
+    ty: MessageType,
+    h: &Outbound,
+    xml: String,
+    errors: &[FunctionalError],
+    inbound: String,
+) -> Result<Accepted, ApiError> {
+    let id = append_out(&mut tx, &m, ty, h, xml).await?;
+    tx.transition(
+        &mut m,
+        State::Rejected.name(),
+        "reject",
+        None,
+        Some(&id),
+        Some(&errors_detail(errors)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Accepted {
+        movement_id: m.row().id.clone(),
+        message_id: inbound,
+        repeated: false,
+    })
+}
+
 /// Rejects a follow-up message (state unchanged): the message and a CC056C (departure) or
 /// CC057C (arrival) with the errors.
 async fn reject_follow_up(
@@ -1059,19 +1078,7 @@ async fn reject_follow_up(
     let recipient = p.header.message_sender.clone();
     let corr = Some(p.header.message_identification.as_str());
     let h = outbound(tx, m.row(), &recipient, corr);
-    let decision = RejectionDecision {
-        rejected: p.message_type,
-        rejected_at: now_naive(tx),
-        code: 12,
-        reason: Some(
-            errors
-                .iter()
-                .map(|e| e.reason.clone())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        errors: errors.to_vec(),
-    };
+    let decision = rejection(tx, p.message_type, errors);
     let (ty, xml) = match m.row().kind {
         MovementKind::Departure => {
             let mrn = m.row().mrn.as_deref().and_then(|t| Mrn::parse(t).ok());
@@ -1393,39 +1400,9 @@ pub async fn notify_arrival(
     let arrival = Arrival::of(&p);
     let (Some(mut dep), true) = (departure, errors.is_empty()) else {
         let h = outbound(&tx, a.row(), &recipient, corr);
-        let xml = generate::cc057c(
-            &h,
-            &arrival,
-            &RejectionDecision {
-                rejected: MessageType::CC007C,
-                rejected_at: now_naive(&tx),
-                code: 12,
-                reason: Some(
-                    errors
-                        .iter()
-                        .map(|e| e.reason.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
-                errors: errors.clone(),
-            },
-        );
-        let id = append_out(&mut tx, &a, MessageType::CC057C, &h, xml).await?;
-        tx.transition(
-            &mut a,
-            State::Rejected.name(),
-            "reject",
-            None,
-            Some(&id),
-            Some(&errors_detail(&errors)),
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(Accepted {
-            movement_id: a.row().id.clone(),
-            message_id: inbound,
-            repeated: false,
-        });
+        let decision = rejection(&tx, MessageType::CC007C, &errors);
+        let xml = generate::cc057c(&h, &arrival, &decision);
+        return reject_lodging(tx, a, MessageType::CC057C, &h, xml, &errors, inbound).await;
     };
     let link = serde_json::json!({ "arrival": a.row().id, "departure": dep.row().id });
     let s = step(state_of(&dep)?, Event::NotifyArrival)?;

@@ -444,6 +444,9 @@ fn guarantee_row(r: &AnyRow) -> Result<GuaranteeRow> {
     })
 }
 
+pub(crate) const RESERVATION_COLUMNS: &str =
+    "id, grn, movement_id, amount, state, reserved_at, released_at";
+
 pub(crate) fn reservation_row(r: &AnyRow) -> Result<GuaranteeReservationRow> {
     Ok(GuaranteeReservationRow {
         id: col(r, "id")?,
@@ -693,11 +696,11 @@ impl Scoped<'_> {
             .bind(&now_text)
             .execute(tx.conn())
             .await?;
-            let rows = sqlx::query(
+            let rows = sqlx::query(&format!(
                 "UPDATE guarantee_reservations SET state = 'released', released_at = $3 \
                  WHERE grn = $1 AND movement_id = $2 AND state = 'reserved' \
-                 RETURNING id, grn, movement_id, amount, state, reserved_at, released_at",
-            )
+                 RETURNING {RESERVATION_COLUMNS}"
+            ))
             .bind(&grn)
             .bind(movement_id)
             .bind(&now_text)
@@ -722,10 +725,10 @@ impl Scoped<'_> {
     /// The reservations of a guarantee visible in this scope, oldest first.
     pub async fn guarantee_reservations(&self, grn: &str) -> Result<Vec<GuaranteeReservationRow>> {
         self.guarantee(grn).await?;
-        let rows = sqlx::query(
-            "SELECT id, grn, movement_id, amount, state, reserved_at, released_at \
-             FROM guarantee_reservations WHERE grn = $1 ORDER BY reserved_at, id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {RESERVATION_COLUMNS} FROM guarantee_reservations \
+             WHERE grn = $1 ORDER BY reserved_at, id"
+        ))
         .bind(grn)
         .fetch_all(self.store.read())
         .await?;

@@ -31,7 +31,7 @@ use crate::db::{col, parse_ts, Store};
 use crate::declarations::{
     check_text, dec, message_row, movement_row, reservation_row, visibility, Direction,
     GuaranteeReservationRow, GuaranteeShortfall, MovementKind, MovementMessageRow, MovementRow,
-    MESSAGE_COLUMNS, MOVEMENT_COLUMNS,
+    MESSAGE_COLUMNS, MOVEMENT_COLUMNS, RESERVATION_COLUMNS,
 };
 use crate::error::StoreError;
 use crate::identity::not_found;
@@ -294,10 +294,10 @@ impl Scoped<'_> {
         movement_id: &str,
     ) -> Result<Vec<GuaranteeReservationRow>> {
         self.movement(movement_id).await?;
-        let rows = sqlx::query(
-            "SELECT id, grn, movement_id, amount, state, reserved_at, released_at \
-             FROM guarantee_reservations WHERE movement_id = $1 ORDER BY reserved_at, id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {RESERVATION_COLUMNS} FROM guarantee_reservations \
+             WHERE movement_id = $1 ORDER BY reserved_at, id"
+        ))
         .bind(movement_id)
         .fetch_all(self.store.read())
         .await?;
@@ -782,11 +782,11 @@ impl TransitTx<'_> {
             .bind(&self.now_text)
             .execute(self.tx.conn()?)
             .await?;
-            let rows = sqlx::query(
+            let rows = sqlx::query(&format!(
                 "UPDATE guarantee_reservations SET state = 'released', released_at = $3 \
                  WHERE grn = $1 AND movement_id = $2 AND state = 'reserved' \
-                 RETURNING id, grn, movement_id, amount, state, reserved_at, released_at",
-            )
+                 RETURNING {RESERVATION_COLUMNS}"
+            ))
             .bind(&grn)
             .bind(&m.row.id)
             .bind(&self.now_text)

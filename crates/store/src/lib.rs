@@ -39,8 +39,8 @@ pub use declarations::{
 };
 pub use dms::{
     DmsAssessmentRow, DmsControlResultRow, DmsDeclarationRow, DmsDelivery, DmsDetail, DmsFilter,
-    DmsHistoryRow, DmsLocked, DmsMessageRow, DmsNotificationRow, DmsPosition, DmsQuotaLink,
-    DmsTx, DmsWebhookRow, NewDmsDeclaration,
+    DmsHistoryRow, DmsLocked, DmsMessageRow, DmsNotificationRow, DmsPosition, DmsQuotaLink, DmsTx,
+    DmsWebhookRow, NewDmsDeclaration,
 };
 pub use error::StoreError;
 pub use idempotency::{IdempotencyOutcome, StoredResponse};

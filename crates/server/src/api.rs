@@ -87,6 +87,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let bytes = axum::body::to_bytes(req.into_body(), 16 * 1024 * 1024)
             .await
             .map_err(|_| ApiError::new(ErrorCode::PayloadTooLarge, "body too large"))?;
+        // The success path deserializes without path tracking (it costs on every request);
+        // only a body that fails is parsed again with `serde_path_to_error` for the field's
+        // pointer. Neither calls `Deserializer::end`, so both accept the same bodies, and the
+        // second run fails the same way as the first.
+        if let Ok(value) = T::deserialize(&mut serde_json::Deserializer::from_slice(&bytes)) {
+            return Ok(ApiJson(value));
+        }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(de).map_err(json_problem)?;
         Ok(ApiJson(value))

@@ -42,6 +42,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use portorium_kernel::{Eori, OfficeRef, PrincipalId, TenantCode};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 /// SHA-256 of a message body: what "the same content" means for a repeated message.
 pub fn content_hash(body: &str) -> Vec<u8> {
@@ -76,6 +77,22 @@ pub struct NewTransitMovement {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Locked {
     row: MovementRow,
+}
+
+impl Locked {
+    fn of(row: MovementRow) -> Self {
+        Self { row }
+    }
+}
+
+/// The next message and history sequence numbers of a movement this transaction wrote to.
+/// While it is locked nobody else writes to the movement, so they are read once (for a
+/// movement locked) or start at 1 (for a movement created in this transaction) instead of
+/// asking for `MAX(seq)` before every message and transition.
+#[derive(Debug, Clone, Copy, Default)]
+struct NextSeq {
+    message: Option<i64>,
+    history: Option<i64>,
 }
 
 impl Locked {
@@ -134,10 +151,53 @@ pub struct EarlierMessage {
     pub same_content: bool,
 }
 
+/// A history row written at the commit (see [`TransitTx::commit`]).
+struct PendingHistory {
+    movement_id: String,
+    seq: i64,
+    tenant: String,
+    from_state: Option<String>,
+    to_state: String,
+    action: String,
+    message_id: Option<String>,
+    detail: Option<String>,
+}
+
+/// An outbox event written at the commit.
+struct PendingEvent {
+    tenant: String,
+    topic: &'static str,
+    payload: String,
+}
+
+/// The state and MRN of a movement written at the commit (or before a statement of this
+/// transaction reads movements).
+struct PendingMovement {
+    id: String,
+    state: String,
+    mrn: Option<String>,
+}
+
+/// Rows per multi-row `INSERT` (far below either backend's limit of bound parameters).
+const ROWS_PER_INSERT: usize = 50;
+
 /// A transaction of the transit service (see the module documentation).
+///
+/// To save statements (each one a round trip to the database, and on SQLite through the one
+/// writer connection), the history rows, the outbox events and the movements' state changes
+/// are kept in memory and written when the transaction commits, in one multi-row `INSERT`
+/// per table and one `UPDATE` per movement changed; the movements' state is also written
+/// before a statement of the transaction reads movements. Nothing reads the history or the
+/// outbox inside a transaction, and everything is still written in the one transaction, so
+/// what a commit makes visible (and what a rollback or a crash discards) is unchanged.
 pub struct TransitTx<'s> {
     /// A member of the store's group commit: its own savepoint of a shared transaction.
     tx: Grouped<'s>,
+    history: Vec<PendingHistory>,
+    events: Vec<PendingEvent>,
+    movements: Vec<PendingMovement>,
+    /// By movement id.
+    seqs: HashMap<String, NextSeq>,
     store: &'s Store,
     scope: Scope,
     by: PrincipalId,
@@ -166,6 +226,10 @@ impl Scoped<'_> {
         let now = parse_ts(&now_text)?;
         Ok(TransitTx {
             tx: store.begin_grouped().await?,
+            history: Vec::new(),
+            events: Vec::new(),
+            movements: Vec::new(),
+            seqs: HashMap::new(),
             store,
             scope: self.scope.clone(),
             by: by.clone(),
@@ -362,6 +426,7 @@ impl TransitTx<'_> {
 
     /// Whether `holder` already has a departure with this LRN that was not rejected.
     pub async fn lrn_in_use(&mut self, holder: &Eori, lrn: &str) -> Result<bool> {
+        self.write_movements().await?;
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM movements WHERE holder = $1 AND lrn = $2 AND kind = 'departure' \
              AND state <> 'rejected'",
@@ -415,13 +480,18 @@ impl TransitTx<'_> {
         .map_err(|e| {
             StoreError::conflict_on_unique(e, "movement", m.lrn.as_deref().unwrap_or(""))
         })?;
-        self.tx
-            .emit(
-                Some(&tenant),
-                "movement.created",
-                &serde_json::json!({ "movement_id": id, "kind": m.kind.as_str(), "state": state }),
-            )
-            .await?;
+        self.emit(
+            &tenant,
+            "movement.created",
+            &serde_json::json!({ "movement_id": id, "kind": m.kind.as_str(), "state": state }),
+        );
+        self.seqs.insert(
+            id.clone(),
+            NextSeq {
+                message: Some(1),
+                history: Some(1),
+            },
+        );
         Ok(Locked {
             row: MovementRow {
                 id,
@@ -448,6 +518,7 @@ impl TransitTx<'_> {
             Scope::Trader(e) => ("holder = $2", e.to_string()),
             _ => return Err(StoreError::OutOfScope("no access to movements".into())),
         };
+        self.write_movements().await?;
         let row = sqlx::query(&format!(
             "UPDATE movements SET version = version + 1, updated_at = $3 \
              WHERE id = $1 AND {filter} RETURNING {MOVEMENT_COLUMNS}"
@@ -458,9 +529,7 @@ impl TransitTx<'_> {
         .fetch_optional(self.tx.conn()?)
         .await?
         .ok_or_else(|| not_found("movement", movement_id))?;
-        Ok(Locked {
-            row: movement_row(&row)?,
-        })
+        Ok(Locked::of(movement_row(&row)?))
     }
 
     /// The departure an arrival notification names by its MRN, locked, whatever
@@ -469,6 +538,7 @@ impl TransitTx<'_> {
     /// across administrations; only the arrival processing calls it). `None` if no departure
     /// has this MRN.
     pub async fn lock_departure_for_arrival(&mut self, mrn: &str) -> Result<Option<Locked>> {
+        self.write_movements().await?;
         let row = sqlx::query(&format!(
             "UPDATE movements SET version = version + 1, updated_at = $2 \
              WHERE mrn = $1 AND kind = 'departure' RETURNING {MOVEMENT_COLUMNS}"
@@ -477,12 +547,7 @@ impl TransitTx<'_> {
         .bind(&self.now_text)
         .fetch_optional(self.tx.conn()?)
         .await?;
-        row.map(|r| {
-            Ok(Locked {
-                row: movement_row(&r)?,
-            })
-        })
-        .transpose()
+        row.map(|r| Ok(Locked::of(movement_row(&r)?))).transpose()
     }
 
     /// The messages of a locked movement, in order.
@@ -519,12 +584,19 @@ impl TransitTx<'_> {
         if msg.body.is_empty() {
             return Err(StoreError::Invalid("message body is empty".into()));
         }
-        let (seq,): (i64,) = sqlx::query_as(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM movement_messages WHERE movement_id = $1",
-        )
-        .bind(&m.row.id)
-        .fetch_one(self.tx.conn()?)
-        .await?;
+        let seq = match self.seqs.get(&m.row.id).and_then(|n| n.message) {
+            Some(seq) => seq,
+            None => {
+                let (seq,): (i64,) = sqlx::query_as(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM movement_messages \
+                     WHERE movement_id = $1",
+                )
+                .bind(&m.row.id)
+                .fetch_one(self.tx.conn()?)
+                .await?;
+                seq
+            }
+        };
         let id = self.new_id();
         let hash = content_hash(&msg.body);
         sqlx::query(
@@ -546,6 +618,7 @@ impl TransitTx<'_> {
         .execute(self.tx.conn()?)
         .await
         .map_err(|e| StoreError::conflict_on_unique(e, "message", &msg.message_identification))?;
+        self.seqs.entry(m.row.id.clone()).or_default().message = Some(seq + 1);
         if msg.direction == Direction::Inbound {
             let PrincipalId::Trader(sender) = &self.by else {
                 return Err(StoreError::OutOfScope(
@@ -590,18 +663,17 @@ impl TransitTx<'_> {
     /// the state it was created in (a declaration rejected at once is created `rejected`, so
     /// that it never holds its LRN); the next transition starts from `submitted`.
     pub async fn submitted(&mut self, m: &mut Locked, message_id: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO movement_history (movement_id, seq, tenant, from_state, to_state, actor, \
-             action, message_id, at, detail) VALUES ($1, 1, $2, NULL, 'submitted', $3, 'submit', \
-             $4, $5, NULL)",
-        )
-        .bind(&m.row.id)
-        .bind(&m.row.tenant)
-        .bind(self.by.to_string())
-        .bind(message_id)
-        .bind(&self.now_text)
-        .execute(self.tx.conn()?)
-        .await?;
+        self.history.push(PendingHistory {
+            movement_id: m.row.id.clone(),
+            seq: 1,
+            tenant: m.row.tenant.clone(),
+            from_state: None,
+            to_state: "submitted".to_owned(),
+            action: "submit".to_owned(),
+            message_id: Some(message_id.to_owned()),
+            detail: None,
+        });
+        self.seqs.entry(m.row.id.clone()).or_default().history = Some(2);
         m.row.state = "submitted".to_owned();
         Ok(())
     }
@@ -622,52 +694,53 @@ impl TransitTx<'_> {
         check_text("action", action, 40)?;
         let from = m.row.state.clone();
         let mrn = mrn.map(str::to_owned).or(m.row.mrn.clone());
-        sqlx::query("UPDATE movements SET state = $2, mrn = $3, updated_at = $4 WHERE id = $1")
-            .bind(&m.row.id)
-            .bind(to)
-            .bind(mrn.as_deref())
-            .bind(&self.now_text)
-            .execute(self.tx.conn()?)
-            .await
-            .map_err(|e| StoreError::conflict_on_unique(e, "MRN", mrn.as_deref().unwrap_or("")))?;
-        let (hseq,): (i64,) = sqlx::query_as(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM movement_history WHERE movement_id = $1",
-        )
-        .bind(&m.row.id)
-        .fetch_one(self.tx.conn()?)
-        .await?;
+        let hseq = match self.seqs.get(&m.row.id).and_then(|n| n.history) {
+            Some(seq) => seq,
+            None => {
+                let (seq,): (i64,) = sqlx::query_as(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM movement_history \
+                     WHERE movement_id = $1",
+                )
+                .bind(&m.row.id)
+                .fetch_one(self.tx.conn()?)
+                .await?;
+                seq
+            }
+        };
         // The first row of a movement has no previous state.
         let from_state = (hseq > 1).then_some(from.as_str());
-        sqlx::query(
-            "INSERT INTO movement_history (movement_id, seq, tenant, from_state, to_state, actor, \
-             action, message_id, at, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&m.row.id)
-        .bind(hseq)
-        .bind(&m.row.tenant)
-        .bind(from_state)
-        .bind(to)
-        .bind(self.by.to_string())
-        .bind(action)
-        .bind(message_id)
-        .bind(&self.now_text)
-        .bind(detail.map(|d| d.to_string()))
-        .execute(self.tx.conn()?)
-        .await?;
         let tenant: TenantCode = m.row.tenant.parse()?;
-        self.tx
-            .emit(
-                Some(&tenant),
-                "movement.updated",
-                &serde_json::json!({
-                    "movement_id": m.row.id,
-                    "message_id": message_id,
-                    "from": from_state,
-                    "state": to,
-                    "action": action,
-                }),
-            )
-            .await?;
+        self.emit(
+            &tenant,
+            "movement.updated",
+            &serde_json::json!({
+                "movement_id": m.row.id,
+                "message_id": message_id,
+                "from": from_state,
+                "state": to,
+                "action": action,
+            }),
+        );
+        self.history.push(PendingHistory {
+            movement_id: m.row.id.clone(),
+            seq: hseq,
+            tenant: m.row.tenant.clone(),
+            from_state: from_state.map(str::to_owned),
+            to_state: to.to_owned(),
+            action: action.to_owned(),
+            message_id: message_id.map(str::to_owned),
+            detail: detail.map(|d| d.to_string()),
+        });
+        let pending = PendingMovement {
+            id: m.row.id.clone(),
+            state: to.to_owned(),
+            mrn: mrn.clone(),
+        };
+        match self.movements.iter_mut().find(|p| p.id == m.row.id) {
+            Some(p) => *p = pending,
+            None => self.movements.push(pending),
+        }
+        self.seqs.entry(m.row.id.clone()).or_default().history = Some(hseq + 1);
         m.row.state = to.to_owned();
         m.row.mrn = mrn;
         m.row.updated_at = self.now;
@@ -738,18 +811,16 @@ impl TransitTx<'_> {
         .await
         .map_err(|e| StoreError::conflict_on_unique(e, "guarantee reservation", &m.row.id))?;
         let tenant: TenantCode = m.row.tenant.parse()?;
-        self.tx
-            .emit(
-                Some(&tenant),
-                "guarantee.reserved",
-                &serde_json::json!({
-                    "grn": grn,
-                    "movement_id": m.row.id,
-                    "amount": amount.to_string(),
-                    "available": (available - amount).to_string(),
-                }),
-            )
-            .await?;
+        self.emit(
+            &tenant,
+            "guarantee.reserved",
+            &serde_json::json!({
+                "grn": grn,
+                "movement_id": m.row.id,
+                "amount": amount.to_string(),
+                "available": (available - amount).to_string(),
+            }),
+        );
         Ok(Ok(GuaranteeReservationRow {
             id,
             grn: grn.to_owned(),
@@ -798,13 +869,11 @@ impl TransitTx<'_> {
         }
         if !released.is_empty() {
             let tenant: TenantCode = m.row.tenant.parse()?;
-            self.tx
-                .emit(
-                    Some(&tenant),
-                    "guarantee.released",
-                    &serde_json::json!({ "movement_id": m.row.id, "count": released.len() }),
-                )
-                .await?;
+            self.emit(
+                &tenant,
+                "guarantee.released",
+                &serde_json::json!({ "movement_id": m.row.id, "count": released.len() }),
+            );
         }
         Ok(released)
     }
@@ -812,13 +881,118 @@ impl TransitTx<'_> {
     /// Commits everything; nothing of it is visible before. Returns once it is durable: the
     /// transaction is one member of a group commit (`batch.rs`), committed together with the
     /// transit transactions that ran while it waited for the commit.
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        if let Err(e) = self.write_pending().await {
+            self.tx.rollback().await?;
+            return Err(e);
+        }
         self.tx.commit().await
+    }
+
+    /// Records an outbox event, written at the commit in the order of the calls.
+    fn emit(&mut self, tenant: &TenantCode, topic: &'static str, payload: &serde_json::Value) {
+        self.events.push(PendingEvent {
+            tenant: tenant.to_string(),
+            topic,
+            payload: payload.to_string(),
+        });
+    }
+
+    /// Writes the movements' state changes kept in memory (see [`TransitTx`]).
+    async fn write_movements(&mut self) -> Result<()> {
+        for p in std::mem::take(&mut self.movements) {
+            sqlx::query("UPDATE movements SET state = $2, mrn = $3, updated_at = $4 WHERE id = $1")
+                .bind(&p.id)
+                .bind(&p.state)
+                .bind(p.mrn.as_deref())
+                .bind(&self.now_text)
+                .execute(self.tx.conn()?)
+                .await
+                .map_err(|e| {
+                    StoreError::conflict_on_unique(e, "MRN", p.mrn.as_deref().unwrap_or(""))
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything kept in memory: the movements' state, then the history rows and the
+    /// outbox events, each table with multi-row `INSERT`s.
+    async fn write_pending(&mut self) -> Result<()> {
+        self.write_movements().await?;
+        let actor = self.by.to_string();
+        let history = std::mem::take(&mut self.history);
+        for rows in history.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO movement_history (movement_id, seq, tenant, from_state, to_state, \
+                 actor, action, message_id, at, detail) VALUES {}",
+                placeholders(rows.len(), 10)
+            );
+            let mut q = sqlx::query(&sql);
+            for h in rows {
+                q = q
+                    .bind(&h.movement_id)
+                    .bind(h.seq)
+                    .bind(&h.tenant)
+                    .bind(h.from_state.as_deref())
+                    .bind(&h.to_state)
+                    .bind(&actor)
+                    .bind(&h.action)
+                    .bind(h.message_id.as_deref())
+                    .bind(&self.now_text)
+                    .bind(h.detail.as_deref());
+            }
+            q.execute(self.tx.conn()?).await?;
+        }
+        let events = std::mem::take(&mut self.events);
+        let created_at = crate::db::fmt_ts(self.store.now());
+        for rows in events.chunks(ROWS_PER_INSERT) {
+            // The same row as `Tx::emit` writes, several at once (ids in the order given).
+            let sql = format!(
+                "INSERT INTO outbox (tenant, topic, payload, created_at) VALUES {}",
+                placeholders(rows.len(), 4)
+            );
+            let mut q = sqlx::query(&sql);
+            for e in rows {
+                q = q
+                    .bind(&e.tenant)
+                    .bind(e.topic)
+                    .bind(&e.payload)
+                    .bind(&created_at);
+            }
+            q.execute(self.tx.conn()?).await?;
+        }
+        Ok(())
     }
 
     /// Abandons everything (back to this transaction's savepoint; the other members of the
     /// group commit are untouched). Dropping a `TransitTx` does the same.
     pub async fn rollback(self) -> Result<()> {
         self.tx.rollback().await
+    }
+}
+
+/// `($1, …, $n), ($n+1, …), …`: the `VALUES` of a multi-row `INSERT` of `rows` rows of `cols`
+/// columns.
+fn placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row = (1..=cols)
+                .map(|c| format!("${}", r * cols + c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({row})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholders;
+
+    #[test]
+    fn multi_row_placeholders_number_every_column_of_every_row() {
+        assert_eq!(placeholders(1, 2), "($1, $2)");
+        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
     }
 }

@@ -383,10 +383,22 @@ fn calculate_applicable(
             .then_with(|| a.measure.sid.cmp(&b.measure.sid))
     });
 
-    let mut options = Vec::new();
-    for (kind, r) in bases {
-        let mut lines = vec![eval(r, req.customs_value)?];
-        lines.extend(shared.iter().cloned());
+    // Each option's lines are sized once; the last option takes the shared lines instead of
+    // cloning them.
+    let vat_count = resolved
+        .iter()
+        .filter(|r| r.kind == MeasureKind::Vat)
+        .count();
+    let last = bases.len().saturating_sub(1);
+    let mut options = Vec::with_capacity(bases.len());
+    for (i, (kind, r)) in bases.into_iter().enumerate() {
+        let mut lines = Vec::with_capacity(1 + shared.len() + vat_count);
+        lines.push(eval(r, req.customs_value)?);
+        if i == last {
+            lines.append(&mut shared);
+        } else {
+            lines.extend(shared.iter().cloned());
+        }
         let vat_base = lines
             .iter()
             .try_fold(req.customs_value, |acc, l| acc.checked_add(l.amount))

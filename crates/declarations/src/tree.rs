@@ -9,6 +9,10 @@ use crate::error::DeclarationError;
 /// The NCTS namespace.
 pub const NCTS_NS: &str = "http://ncts.dgtaxud.ec";
 
+/// Deepest element nesting accepted (the NCTS and DMS schemas nest about 10 deep); deeper
+/// input is refused before it can exhaust the stack of the recursive walks over the tree.
+pub const MAX_DEPTH: usize = 64;
+
 /// One element: local name, attributes, text content and children.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Element {
@@ -83,6 +87,11 @@ impl Element {
     /// The text at a relative path, if the element exists.
     pub fn text_at(&self, path: &str) -> Option<&str> {
         self.at(path).map(|e| e.text.as_str())
+    }
+
+    /// The text, `None` when empty.
+    pub fn value(&self) -> Option<&str> {
+        (!self.text.is_empty()).then_some(self.text.as_str())
     }
 
     /// An attribute's value.
@@ -212,7 +221,8 @@ fn local(name: &[u8]) -> String {
 
 /// Parses XML bytes into an [`Element`] tree with lines and XPaths.
 ///
-/// DTDs are refused; exactly one root element is required.
+/// DTDs are refused, nesting deeper than [`MAX_DEPTH`] too; exactly one root element is
+/// required.
 pub fn parse_xml(bytes: &[u8]) -> Result<Element, DeclarationError> {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().trim_text(false);
@@ -230,6 +240,9 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Element, DeclarationError> {
             Event::Start(ref s) | Event::Empty(ref s) => {
                 if root.is_some() && stack.is_empty() {
                     return Err(err("content after the root element".to_owned()));
+                }
+                if matches!(event, Event::Start(_)) && stack.len() >= MAX_DEPTH {
+                    return Err(err(format!("nesting deeper than {MAX_DEPTH}")));
                 }
                 let mut el = Element::new(&local(s.name().as_ref()));
                 // The tag starts after any whitespace the reader skipped.
@@ -300,4 +313,38 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Element, DeclarationError> {
     })?;
     root.assign_xpaths();
     Ok(root)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn tree_with_local_names_attributes_and_entities() {
+        let root = parse_xml(
+            br#"<?xml version="1.0"?><md:M xmlns:md="urn:x" xmlns="urn:y"><!-- c --><A k="v&amp;w">a &lt; b</A><B/></md:M>"#,
+        )
+        .unwrap();
+        assert_eq!(root.name, "M");
+        assert_eq!(root.children.len(), 2);
+        let a = root.child("A").unwrap();
+        assert_eq!(a.value(), Some("a < b"));
+        assert_eq!(a.attribute("k"), Some("v&w"));
+        assert_eq!(root.child("B").unwrap().value(), None);
+    }
+
+    #[test]
+    fn refuses_malformed_doctype_and_deep_nesting() {
+        let e = parse_xml(b"<A>\n<B></A>").unwrap_err();
+        assert!(matches!(e, DeclarationError::Xml { line: 2, .. }), "{e:?}");
+        assert!(parse_xml(b"<!DOCTYPE a [<!ENTITY x \"y\">]><a/>").is_err());
+        assert!(parse_xml(b"<a/><b/>").is_err());
+        let deep = format!(
+            "{}{}",
+            "<a>".repeat(MAX_DEPTH + 1),
+            "</a>".repeat(MAX_DEPTH + 1)
+        );
+        assert!(parse_xml(deep.as_bytes()).is_err());
+    }
 }

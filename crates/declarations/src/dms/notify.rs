@@ -391,8 +391,8 @@ pub struct ParsedNotification {
 
 /// Reads a notification (`MetaData` with one `Response`, namespaced or not).
 pub fn parse_notification(xml_bytes: &[u8]) -> Result<ParsedNotification, DeclarationError> {
-    use super::xml::Element;
-    let root = super::xml::parse(xml_bytes)?;
+    use crate::tree::Element;
+    let root = crate::tree::parse_xml(xml_bytes)?;
     let bad = |m: &str| DeclarationError::Xml {
         line: 0,
         message: m.to_owned(),

@@ -15,8 +15,8 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::xml::{self, Element};
 use crate::error::DeclarationError;
+use crate::tree::{self, Element};
 
 /// A value together with the XPath of the element (or attribute) it was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -302,7 +302,7 @@ fn amount(el: &Element, path: &str, name: &str) -> Result<Option<DmsAmount>, Dec
     })?;
     Ok(Some(DmsAmount {
         amount,
-        currency: c.attr("currencyID").map(str::to_owned),
+        currency: c.attribute("currencyID").map(str::to_owned),
         xpath,
     }))
 }
@@ -492,7 +492,7 @@ fn kind(function_code: &str, type_code: Option<&str>) -> Result<DmsMessageKind, 
 /// field does not hold a number (all as [`DeclarationError::Xml`], naming
 /// the XPath).
 pub fn parse_declaration(xml_bytes: &[u8]) -> Result<DmsDeclaration, DeclarationError> {
-    let root = xml::parse(xml_bytes)?;
+    let root = tree::parse_xml(xml_bytes)?;
     let structural = |message: &str| DeclarationError::Xml {
         line: 0,
         message: message.to_owned(),

@@ -18,7 +18,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const WAIT: Duration = Duration::from_secs(10);
+/// How long a page may take to show an element. Generous: a debug build lodging a
+/// declaration (XSD validation, generated messages) on a loaded 2-core CI machine is slow.
+const WAIT: Duration = Duration::from_secs(20);
 const PASSWORD: &str = "portorium-demo";
 const LOGIN_FAILED: &str = "The principal id or password is not correct";
 
@@ -130,15 +132,36 @@ async fn browser() -> Option<(Driver, Client)> {
     Some((driver, client))
 }
 
+/// What the browser shows (address, ready state, visible text), for a failure message: a
+/// missing element then says which page was there instead (an error page, a form with errors,
+/// a page still loading).
+async fn shown(c: &Client) -> String {
+    let url = c
+        .current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_else(|e| format!("(no address: {e})"));
+    let page = c
+        .execute(
+            "return document.readyState + '\\n' + (document.body ? document.body.innerText : '');",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let page: String = page.chars().take(3000).collect();
+    format!("at {url}, showing:\n{page}")
+}
+
 async fn text_of(c: &Client, css: &str) -> String {
-    c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no `{css}` on the page within {WAIT:?}: {e}"))
-        .text()
-        .await
-        .expect("element text")
+    match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
+        Ok(e) => e.text().await.expect("element text"),
+        Err(e) => panic!(
+            "no `{css}` on the page within {WAIT:?}: {e}; {}",
+            shown(c).await
+        ),
+    }
 }
 
 async fn path(c: &Client) -> String {
@@ -548,11 +571,14 @@ async fn duty_calculator_shows_options_and_field_errors() {
 // ---- declarations portal ----
 
 async fn click(c: &Client, css: &str) {
-    c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no `{css}` on the page within {WAIT:?}: {e}"))
+    let element = match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
+        Ok(e) => e,
+        Err(e) => panic!(
+            "no `{css}` on the page within {WAIT:?}: {e}; {}",
+            shown(c).await
+        ),
+    };
+    element
         .click()
         .await
         .unwrap_or_else(|e| panic!("click `{css}`: {e}"));

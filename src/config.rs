@@ -67,6 +67,12 @@ pub struct FileConfig {
     pub taric3_xsd: Option<PathBuf>,
     /// The NCTS phase 5 XSD directory (`cc015c.xsd` …) for the transit API.
     pub ncts_xsd_dir: Option<PathBuf>,
+    /// The WCO DMS schema directory (`customs/wrapper_submit.xsd` …) for the customs
+    /// declarations API.
+    pub dms_xsd_dir: Option<PathBuf>,
+    /// Accept DMS notification webhooks on loopback, private, link-local and other
+    /// non-public addresses (default false).
+    pub allow_private_webhooks: Option<bool>,
     /// The lane every accepted transit declaration gets (`green`, `yellow`, `orange`, `red`)
     /// until the risk service assesses them; default `green`.
     pub transit_default_lane: Option<String>,
@@ -98,6 +104,12 @@ pub struct Config {
     /// `../shared/reference/ncts-p5/xsd`) when that exists. Without it the transit endpoints
     /// answer 503 `schemas_unavailable`.
     pub ncts_xsd_dir: Option<PathBuf>,
+    /// `PORTORIUM_DMS_XSD_DIR`, the file, or `$PORTORIUM_REFERENCE/wco-dms/schemas` (else
+    /// `../shared/reference/wco-dms/schemas`) when that exists. Without it the customs
+    /// declarations endpoints answer 503 `schemas_unavailable`.
+    pub dms_xsd_dir: Option<PathBuf>,
+    /// DMS webhooks may point at non-public addresses (TOML only; default false).
+    pub allow_private_webhooks: bool,
     pub transit_default_lane: portorium_server::transit::Lane,
     pub transit_lanes: std::collections::HashMap<String, portorium_server::transit::Lane>,
     pub identity_providers: Vec<ProviderConfig>,
@@ -179,6 +191,11 @@ pub fn load(common: &Common, serve: Option<&ServeArgs>) -> Result<Config> {
             .map(PathBuf::from)
             .or(file.ncts_xsd_dir.clone())
             .or_else(portorium_server::transit::default_xsd_dir),
+        dms_xsd_dir: std::env::var_os("PORTORIUM_DMS_XSD_DIR")
+            .map(PathBuf::from)
+            .or(file.dms_xsd_dir.clone())
+            .or_else(portorium_server::dms::default_xsd_dir),
+        allow_private_webhooks: file.allow_private_webhooks.unwrap_or(false),
         transit_default_lane,
         transit_lanes,
         identity_providers: file.identity_providers,
@@ -268,4 +285,51 @@ pub fn default_taric3_xsd() -> Option<PathBuf> {
         .unwrap_or_else(|| PathBuf::from("../shared/reference"));
     let p = base.join("tariff/taric3/taric3.xsd");
     p.exists().then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    /// The annotated example in docs parses (unknown keys are errors), so it stays true.
+    #[test]
+    fn example_configuration_parses() {
+        let text = include_str!("../docs/configuration.example.toml");
+        let file: FileConfig = toml::from_str(text).expect("docs/configuration.example.toml");
+        assert_eq!(file.allow_private_webhooks, Some(false));
+    }
+
+    /// The DMS keys of the file reach the merged configuration (the environment variable, when
+    /// set, takes precedence over `dms_xsd_dir`).
+    #[test]
+    fn dms_keys_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "dms_xsd_dir = \"/opt/dms\"\nallow_private_webhooks = true\n",
+        )
+        .unwrap();
+        let common = Common {
+            data_dir: Some(dir.path().to_owned()),
+            database_url: None,
+            config: Some(path),
+        };
+        let cfg = load(&common, None).unwrap();
+        assert!(cfg.allow_private_webhooks);
+        if std::env::var_os("PORTORIUM_DMS_XSD_DIR").is_none() {
+            assert_eq!(cfg.dms_xsd_dir, Some(PathBuf::from("/opt/dms")));
+        }
+        let defaults = load(
+            &Common {
+                data_dir: Some(dir.path().to_owned()),
+                database_url: None,
+                config: None,
+            },
+            None,
+        )
+        .unwrap();
+        assert!(!defaults.allow_private_webhooks);
+    }
 }

@@ -602,6 +602,21 @@ fn init_logging(format: &str) {
     }
 }
 
+/// The WCO DMS service's settings: the schema directory (loaded on first use), every
+/// administration in the green lane.
+fn dms_settings(dir: Option<PathBuf>) -> portorium_server::dms::DmsSettings {
+    if dir.is_none() {
+        tracing::warn!(
+            "WCO DMS schemas not found (set PORTORIUM_DMS_XSD_DIR or dms_xsd_dir): the /customs/declarations endpoints answer 503 schemas_unavailable"
+        );
+    }
+    portorium_server::dms::DmsSettings::new(
+        dir,
+        portorium_server::risk::Lane::Green,
+        std::collections::HashMap::new(),
+    )
+}
+
 async fn serve(cfg: Config) -> Result<()> {
     init_logging(&cfg.log_format);
     let store = open_store(&cfg).await?;
@@ -662,6 +677,8 @@ async fn serve(cfg: Config) -> Result<()> {
                 cfg.transit_default_lane,
                 cfg.transit_lanes.clone(),
             ),
+            dms: dms_settings(cfg.dms_xsd_dir.clone()),
+            allow_private_webhooks: cfg.allow_private_webhooks,
             ..ServerConfig::default()
         },
         tokens: TokenCache::default(),

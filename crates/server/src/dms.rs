@@ -123,13 +123,7 @@ impl Default for DmsSettings {
     /// `../shared/reference/wco-dms/schemas`, when present; every administration in the
     /// green lane.
     fn default() -> Self {
-        let dir = default_xsd_dir();
-        if dir.is_none() {
-            tracing::warn!(
-                "WCO DMS schemas not found (set PORTORIUM_DMS_XSD_DIR): the /customs/declarations endpoints answer 503 schemas_unavailable"
-            );
-        }
-        DmsSettings::new(dir, Lane::Green, HashMap::new())
+        DmsSettings::new(default_xsd_dir(), Lane::Green, HashMap::new())
     }
 }
 

@@ -7,7 +7,7 @@
 //! It is written as tariff layer records and goes through the same `layer::build`, store
 //! import and HTTP handler as imported TARIC data.
 
-use crate::bench::{load_request, LoadResult};
+use crate::bench::{load_request, response_size, LoadResult};
 use anyhow::{Context, Result};
 use portorium_store::{NewTariffRecord, RecordChange, TariffLayer};
 use portorium_tariff::duty::Quantities;
@@ -395,6 +395,16 @@ pub async fn run(seconds: u64, connections: usize) -> Result<()> {
     let (h, h_cpu) = with_cpu(load_request(ops, &health, seconds, connections)).await?;
     let (c, c_cpu) = with_cpu(load_request(trader, &post, seconds, connections)).await?;
     let (p, p_cpu) = with_cpu(load_request(trader, &plain, seconds, connections)).await?;
+    let mut sizes = Vec::new();
+    for (addr, r) in [(ops, &health), (trader, &post), (trader, &plain)] {
+        let (status, size) = response_size(addr, r).await?;
+        anyhow::ensure!(status == 200, "warm-up answered {status}");
+        sizes.push(size);
+    }
+    println!(
+        "Response sizes (head and body): /health {} B, 58-measure {} B, plain {} B",
+        sizes[0], sizes[1], sizes[2]
+    );
     println!("HTTP, {connections} keep-alive connections, {seconds} s per target, server and load generator in one process");
     println!(
         "{:<58} {:>10} {:>8} {:>9} {:>9} {:>7}",

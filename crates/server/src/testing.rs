@@ -171,6 +171,54 @@ pub fn reference_transit() -> crate::transit::TransitSettings {
     .with_schemas(schemas)
 }
 
+/// HMRC's TT_IM001a import (`wco-dms/examples/TT_IM001a/Step1_TT_IM001a.xml`, passed in as
+/// text: the reference data is read by the tests, never copied), made a Dutch import of the
+/// demo trader `NL000000001` with the LRN `lrn`: navel oranges (0805102200 from Morocco,
+/// 100 kg, 1000 EUR; 16 % third-country duty) under the demo's FCFS preferential quota
+/// 091234 (0 % in quota).
+pub fn dms_nl_import(tt_im001a: &str, lrn: &str) -> String {
+    tt_im001a
+        .replace("<ID>GB603202734852</ID>", "<ID>NL000000001</ID>")
+        .replace(
+            "<CountryCode>GB</CountryCode>",
+            "<CountryCode>NL</CountryCode>",
+        )
+        .replace(
+            "<md:ResponsibleCountryCode>GB",
+            "<md:ResponsibleCountryCode>NL",
+        )
+        .replace("<ID>85109000</ID>", "<ID>08051022</ID>")
+        .replace(
+            "<CountryCode>US</CountryCode>",
+            "<CountryCode>MA</CountryCode>",
+        )
+        .replace(
+            "<DutyRegimeCode>100</DutyRegimeCode>",
+            "<DutyRegimeCode>320</DutyRegimeCode>",
+        )
+        .replace("currencyID=\"GBP\"", "currencyID=\"EUR\"")
+        .replace(
+            "<FunctionalReferenceID>7847767E1WB6</FunctionalReferenceID>",
+            &format!("<FunctionalReferenceID>{lrn}</FunctionalReferenceID>"),
+        )
+        .replacen(
+            "<DutyTaxFee>",
+            "<DutyTaxFee><QuotaOrderID>091234</QuotaOrderID></DutyTaxFee><DutyTaxFee>",
+            1,
+        )
+}
+
+/// [`dms_nl_import`] made fresh beef (0201300000) under the demo's quota 091104, which is not
+/// cleared at lodging: it waits for an officer (`under_control`).
+pub fn dms_nl_beef(tt_im001a: &str, lrn: &str) -> String {
+    dms_nl_import(tt_im001a, lrn)
+        .replace("<ID>08051022</ID>", "<ID>02013000</ID>")
+        .replace(
+            "<QuotaOrderID>091234</QuotaOrderID>",
+            "<QuotaOrderID>091104</QuotaOrderID>",
+        )
+}
+
 /// `$PORTORIUM_REFERENCE/ncts-p5/xsd` (default `../shared/reference`), when present.
 pub fn reference_ncts_xsd_dir() -> Option<std::path::PathBuf> {
     let bases: Vec<std::path::PathBuf> = match std::env::var_os("PORTORIUM_REFERENCE") {

@@ -811,3 +811,116 @@ async fn upload_lists_xpaths_then_lodges_and_reserves() {
 
     c.close().await.unwrap();
 }
+
+/// The WCO DMS portal pages (issue 4): a trader uploads an import declaration whose schema
+/// error is listed with its XPath, then the corrected file, which waits for an officer; an
+/// officer of NL finds it in the work queue and requires documents; the trader sees the new
+/// state and the notifications.
+#[tokio::test]
+async fn dms_upload_then_officer_requires_documents() {
+    let _one = BROWSER.lock().await;
+    let Some(schemas) = portorium_server::dms::default_xsd_dir() else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: the DMS portal test needs the WCO DMS schemas ($PORTORIUM_REFERENCE/wco-dms)"
+        );
+        return;
+    };
+    let sample = schemas
+        .parent()
+        .unwrap()
+        .join("examples/TT_IM001a/Step1_TT_IM001a.xml");
+    let sample = std::fs::read_to_string(&sample).unwrap();
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let server = TestServer::sqlite().await;
+    let trader = server.url(Circle::Trader);
+    let admin = server.url(Circle::Administration);
+    let dir = tempfile::tempdir().unwrap();
+    let good = portorium_server::testing::dms_nl_beef(&sample, "BROWSERBEEF1");
+    let broken = dir.path().join("broken.xml");
+    std::fs::write(
+        &broken,
+        good.replace(
+            "<FunctionalReferenceID>BROWSERBEEF1</FunctionalReferenceID>",
+            "<FunctionalReferenceID>BROWSERBEEF1</FunctionalReferenceID><Colour>red</Colour>",
+        ),
+    )
+    .unwrap();
+    let good_file = dir.path().join("import.xml");
+    std::fs::write(&good_file, &good).unwrap();
+
+    log_in(&c, &trader, "trader:NL000000001", PASSWORD).await;
+    click(&c, "#nav-declarations").await;
+    text_of(&c, "#no-declarations").await;
+    c.find(Locator::Id("dms-file"))
+        .await
+        .unwrap()
+        .send_keys(&broken.display().to_string())
+        .await
+        .unwrap();
+    click(&c, "#dms-lodge").await;
+    let errors = text_of(&c, "#dms-errors").await;
+    assert!(errors.contains("Colour"), "{errors}");
+    assert!(errors.contains("/MetaData/"), "{errors}");
+    assert_eq!(path(&c).await, "/declarations");
+
+    c.find(Locator::Id("dms-file"))
+        .await
+        .unwrap()
+        .send_keys(&good_file.display().to_string())
+        .await
+        .unwrap();
+    click(&c, "#dms-lodge").await;
+    assert_eq!(text_of(&c, "#declaration-state").await, "under_control");
+    assert_eq!(text_of(&c, "#lrn").await, "BROWSERBEEF1");
+    let mrn = text_of(&c, "#mrn").await;
+    assert_eq!(&mrn[2..4], "NL", "{mrn}");
+    let declaration_path = path(&c).await;
+    assert!(
+        declaration_path.starts_with("/declarations/dms/"),
+        "{declaration_path}"
+    );
+    // The trader cannot decide.
+    assert!(c.find(Locator::Id("dms-decide")).await.is_err());
+    click(&c, "#nav-declarations").await;
+    let list = text_of(&c, "#declarations").await;
+    assert!(list.contains("BROWSERBEEF1"), "{list}");
+    assert!(list.contains("under_control"), "{list}");
+    log_out(&c).await;
+
+    // An officer of NL finds it in the work queue and requires documents.
+    log_in(&c, &admin, "officer:NL/jdevries", PASSWORD).await;
+    click(&c, "#nav-declarations").await;
+    let queue = text_of(&c, "#queue-declarations").await;
+    assert!(queue.contains(&mrn), "{queue}");
+    click(
+        &c,
+        &format!("#queue-declarations a[href='{declaration_path}']"),
+    )
+    .await;
+    assert_eq!(text_of(&c, "#mrn").await, mrn);
+    select(&c, "dms-decision", "documents-required").await;
+    fill(&c, "dms-reason", "veterinary certificate N853").await;
+    click(&c, "#dms-decide").await;
+    text_of(&c, "#notice").await;
+    assert_eq!(
+        text_of(&c, "#declaration-state").await,
+        "documents_required"
+    );
+    log_out(&c).await;
+
+    // The trader sees the new state and the notification that asks for the documents.
+    log_in(&c, &trader, "trader:NL000000001", PASSWORD).await;
+    c.goto(&format!("{trader}{declaration_path}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        text_of(&c, "#declaration-state").await,
+        "documents_required"
+    );
+    let page = c.source().await.unwrap();
+    assert!(page.contains("veterinary certificate N853"), "{page}");
+    c.close().await.unwrap();
+}

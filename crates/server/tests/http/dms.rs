@@ -29,40 +29,11 @@ fn dms_reference() -> Option<PathBuf> {
     }
 }
 
-/// HMRC's TT_IM001a import, made a Dutch import of the demo trader: navel oranges
-/// (0805102200 from Morocco, 100 kg, 1000 EUR; 16 % third-country duty) under the demo's FCFS
-/// preferential quota 091234 (0 % in quota).
+/// HMRC's TT_IM001a import, made a Dutch import of the demo trader (see
+/// [`portorium_server::testing::dms_nl_import`]).
 fn nl_import(dms: &std::path::Path, lrn: &str) -> String {
     let x = std::fs::read_to_string(dms.join("examples/TT_IM001a/Step1_TT_IM001a.xml")).unwrap();
-    let x = x
-        .replace("<ID>GB603202734852</ID>", "<ID>NL000000001</ID>")
-        .replace(
-            "<CountryCode>GB</CountryCode>",
-            "<CountryCode>NL</CountryCode>",
-        )
-        .replace(
-            "<md:ResponsibleCountryCode>GB",
-            "<md:ResponsibleCountryCode>NL",
-        )
-        .replace("<ID>85109000</ID>", "<ID>08051022</ID>")
-        .replace(
-            "<CountryCode>US</CountryCode>",
-            "<CountryCode>MA</CountryCode>",
-        )
-        .replace(
-            "<DutyRegimeCode>100</DutyRegimeCode>",
-            "<DutyRegimeCode>320</DutyRegimeCode>",
-        )
-        .replace("currencyID=\"GBP\"", "currencyID=\"EUR\"")
-        .replace(
-            "<FunctionalReferenceID>7847767E1WB6</FunctionalReferenceID>",
-            &format!("<FunctionalReferenceID>{lrn}</FunctionalReferenceID>"),
-        )
-        .replacen(
-            "<DutyTaxFee>",
-            "<DutyTaxFee><QuotaOrderID>091234</QuotaOrderID></DutyTaxFee><DutyTaxFee>",
-            1,
-        );
+    let x = portorium_server::testing::dms_nl_import(&x, lrn);
     assert!(x.contains("QuotaOrderID>091234"));
     x
 }
@@ -301,12 +272,8 @@ async fn import_declaration_then_duties_then_cleared() {
 /// Beef (0201300000) without its veterinary certificate: the duties cannot be assessed (the
 /// measure's condition prohibits it), so the declaration goes under control for an officer.
 fn nl_beef(dms: &std::path::Path, lrn: &str) -> String {
-    nl_import(dms, lrn)
-        .replace("<ID>08051022</ID>", "<ID>02013000</ID>")
-        .replace(
-            "<QuotaOrderID>091234</QuotaOrderID>",
-            "<QuotaOrderID>091104</QuotaOrderID>",
-        )
+    let x = std::fs::read_to_string(dms.join("examples/TT_IM001a/Step1_TT_IM001a.xml")).unwrap();
+    portorium_server::testing::dms_nl_beef(&x, lrn)
 }
 
 #[tokio::test]

@@ -40,7 +40,12 @@ pub fn request_id(headers: &HeaderMap) -> Option<String> {
 }
 
 fn route_label(req: &Request) -> String {
-    req.extensions()
+    matched_route(req.extensions())
+}
+
+/// The route template in request extensions (`unmatched` outside a route).
+fn matched_route(extensions: &axum::http::Extensions) -> String {
+    extensions
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into())
@@ -204,18 +209,27 @@ pub async fn authenticate(
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| portorium_trust::csrf_matches(v, &expected));
-            let is_form = parts
+            let content_type = parts
                 .headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-            if !ok && is_form {
-                let bytes = match axum::body::to_bytes(body, state.config.body_limit).await {
+                .unwrap_or("");
+            let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+            let is_multipart = content_type.starts_with("multipart/form-data");
+            if !ok && (is_form || is_multipart) {
+                let limit = state
+                    .config
+                    .body_limit_for(&matched_route(&parts.extensions));
+                let bytes = match axum::body::to_bytes(body, limit).await {
                     Ok(b) => b,
                     Err(_) => return too_large(),
                 };
-                ok = form_field(&bytes, "csrf_token")
-                    .is_some_and(|v| portorium_trust::csrf_matches(&v, &expected));
+                let token = if is_form {
+                    form_field(&bytes, "csrf_token")
+                } else {
+                    multipart_field(&parts.headers, &bytes, "csrf_token").await
+                };
+                ok = token.is_some_and(|v| portorium_trust::csrf_matches(&v, &expected));
                 body = Body::from(bytes);
             }
             if !ok {
@@ -245,6 +259,25 @@ fn too_large() -> Response {
 }
 
 /// A field of an urlencoded form.
+/// The text of the first part named `name` of a buffered `multipart/form-data` body (the
+/// portal's upload forms carry the session's `csrf_token` as a part, so that they work
+/// without JavaScript). `None` when there is no such part or the body is not valid
+/// multipart.
+pub async fn multipart_field(headers: &HeaderMap, body: &Bytes, name: &str) -> Option<String> {
+    use axum::extract::FromRequest;
+    let mut req = Request::new(Body::from(body.clone()));
+    *req.headers_mut() = headers.clone();
+    let mut multipart = axum::extract::Multipart::from_request(req, &())
+        .await
+        .ok()?;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
+}
+
 pub fn form_field(body: &[u8], name: &str) -> Option<String> {
     serde_urlencoded_pairs(body)
         .into_iter()

@@ -19,10 +19,11 @@
 //! `rejected` with a CC056C, as the API does) are shown next to the fields too, with a link to
 //! the stored movement.
 //!
-//! CSRF: urlencoded forms carry the session's `csrf_token` field. The uploads are multipart,
-//! which the authentication middleware does not read, so the upload forms are sent by htmx
-//! (`hx-encoding="multipart/form-data"`), which adds the `x-csrf-token` header from the
-//! `hx-headers` attribute on `<body>`; on success they answer with `HX-Redirect`.
+//! CSRF: forms carry the session's `csrf_token` field, urlencoded or as a part of the
+//! multipart uploads (the authentication middleware reads both), so every form works
+//! without JavaScript. With htmx the uploads are sent by htmx
+//! (`hx-encoding="multipart/form-data"`), which also adds the `x-csrf-token` header from the
+//! `hx-headers` attribute on `<body>`, and on success they answer with `HX-Redirect`.
 
 use crate::api::ApiPath;
 use crate::dms;

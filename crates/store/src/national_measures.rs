@@ -3,7 +3,8 @@
 //!
 //! A draft is `draft` when created, `submitted` for approval by its drafter, then `approved`
 //! or `rejected` by a second officer; its drafter may `withdraw` it while it is `draft` or
-//! `submitted`. Only a `draft` can be amended. Every change bumps the row's `version`; a
+//! `submitted`. An approved draft whose import is rolled back becomes `rolled_back` in the
+//! rollback's transaction (its measure is no longer in the layer); that status is final. Only a `draft` can be amended. Every change bumps the row's `version`; a
 //! caller that passes the version it read gets [`StoreError::Conflict`] if the row changed
 //! since. A transition not allowed from the current status is [`StoreError::InvalidState`].
 //!
@@ -52,15 +53,18 @@ pub enum DraftStatus {
     Approved,
     Rejected,
     Withdrawn,
+    /// Approved, then its import was rolled back (see [`crate::Store::tariff_rollback`]).
+    RolledBack,
 }
 
 impl DraftStatus {
-    pub const ALL: [DraftStatus; 5] = [
+    pub const ALL: [DraftStatus; 6] = [
         DraftStatus::Draft,
         DraftStatus::Submitted,
         DraftStatus::Approved,
         DraftStatus::Rejected,
         DraftStatus::Withdrawn,
+        DraftStatus::RolledBack,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +74,7 @@ impl DraftStatus {
             DraftStatus::Approved => "approved",
             DraftStatus::Rejected => "rejected",
             DraftStatus::Withdrawn => "withdrawn",
+            DraftStatus::RolledBack => "rolled_back",
         }
     }
 
@@ -357,6 +362,7 @@ impl Scoped<'_> {
                     DraftStatus::Approved => "approved",
                     DraftStatus::Rejected => "rejected",
                     DraftStatus::Withdrawn => "withdrawn",
+                    DraftStatus::RolledBack => "rolled back",
                 }
             )));
         }

@@ -636,6 +636,17 @@ impl Store {
             .bind(import_id)
             .execute(&mut *tx)
             .await?;
+        // An approved national measure draft written by this import no longer stands.
+        sqlx::query(
+            "UPDATE national_measure_drafts SET status = $1, updated_at = $2, \
+             version = version + 1 WHERE import_id = $3 AND status = $4",
+        )
+        .bind(crate::national_measures::DraftStatus::RolledBack.as_str())
+        .bind(fmt_ts(now))
+        .bind(import_id)
+        .bind(crate::national_measures::DraftStatus::Approved.as_str())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         self.tariff_changed();
         import.status = STATUS_ROLLED_BACK.to_owned();

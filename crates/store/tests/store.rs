@@ -1481,6 +1481,35 @@ async fn national_measure_drafts_four_eyes_workflow() {
             trader.measure_drafts(None, &Page::first(5)).await
         ));
         assert!(is_out_of_scope(trader.allocate_national_sids(1).await));
+
+        // Rolling back the approval's import takes the measure out of the layer and marks the
+        // draft rolled back in the same transaction; that status is final.
+        let before = nl.measure_draft(&d.id).await.unwrap();
+        store.tariff_rollback(&import.id).await.unwrap();
+        assert!(store
+            .tariff_records(&layer, Some("measure"))
+            .await
+            .unwrap()
+            .is_empty());
+        let after = nl.measure_draft(&d.id).await.unwrap();
+        assert_eq!(after.status, "rolled_back", "{}", db.label);
+        assert_eq!(after.status(), Some(DraftStatus::RolledBack));
+        assert_eq!(after.version, before.version + 1);
+        assert_eq!(after.import_id.as_deref(), Some(import.id.as_str()));
+        let (rolled, _) = nl
+            .measure_drafts(Some(DraftStatus::RolledBack), &Page::first(50))
+            .await
+            .unwrap();
+        assert_eq!(rolled.len(), 1);
+        // The other drafts are untouched.
+        assert_eq!(nl.measure_draft(&d2.id).await.unwrap().status, "rejected");
+        assert!(is_invalid_state(
+            nl.withdraw_measure_draft(&d.id, &drafter, None, None).await
+        ));
+        assert!(is_invalid_state(
+            nl.reject_measure_draft(&d.id, &approver, None, "late")
+                .await
+        ));
     }
 }
 

@@ -615,7 +615,7 @@ pub async fn list_national_measures(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DraftListQuery {
-    /// `draft`, `submitted`, `approved`, `rejected` or `withdrawn`.
+    /// `draft`, `submitted`, `approved`, `rejected`, `withdrawn` or `rolled_back`.
     pub status: Option<String>,
     /// Items per page, 1 to 500 (default 50).
     pub limit: Option<u32>,
@@ -641,7 +641,7 @@ pub async fn list_drafts(
                 ApiError::field(
                     ErrorCode::InvalidQuery,
                     "query:status",
-                    "must be draft, submitted, approved, rejected or withdrawn",
+                    "must be draft, submitted, approved, rejected, withdrawn or rolled_back",
                 )
             })
         })

@@ -13,7 +13,7 @@ use crate::duty::{
 };
 use crate::measures::{
     me32_overlaps, me66_exclusion_is_member, measure_type, AreaKind, Measure, MeasureKind,
-    TariffData, Validity, CURRENCY,
+    TariffData, Validity, CURRENCY, ERGA_OMNES,
 };
 use crate::nomenclature::{GoodsCode, Nomenclature};
 
@@ -232,6 +232,8 @@ pub fn plan(
 /// | ME58 | the same document or threshold only once per condition code | `/conditions/N` |
 /// | ME105, ME108, ME109–ME111 | condition components as ME41, ME43, ME45–ME47 | `/conditions/N/components/M/…` |
 /// | ME65, ME66, ME68 | exclusions only from a group, of its members (on the start date), each once | `/excluded_areas/N` |
+/// | ME67 | an excluded area is a member of the group for the whole (effective) validity | `/excluded_areas/N` |
+/// | ME87 | the (effective) validity is within that of the measure's regulation, when the tariff holds it | `/validity` |
 /// | ME70 | the same footnote only once | `/footnotes/N` |
 /// | NAT2 | a modified, ended or deleted measure is a national measure of this administration | `/measure_sid` |
 /// | NAT3 | only a measure not yet in force can be deleted | `/measure_sid` |
@@ -327,6 +329,13 @@ fn is_national_type(id: &str) -> bool {
     id.len() == 3 && id.bytes().all(|b| b.is_ascii_uppercase())
 }
 
+fn describe_validity(v: Validity) -> String {
+    match v.end {
+        Some(e) => format!("{} to {e}", v.start),
+        None => format!("from {}", v.start),
+    }
+}
+
 fn spans(outer: Validity, inner: Validity) -> bool {
     outer.start <= inner.start
         && match (outer.end, inner.end) {
@@ -370,6 +379,28 @@ fn check_spec(
 ) {
     let v = spec.validity;
     let info = measure_type(&spec.measure_type);
+    // The validity with the regulation's end when the measure has none (implicit end date).
+    let regulation = data.regulations.iter().find(|r| r.id == spec.regulation);
+    let effective = Validity {
+        start: v.start,
+        end: v.end.or(regulation.and_then(|r| r.validity.end)),
+    };
+    // ME87: within the validity of its regulation, when the tariff holds that regulation (a
+    // national legal base without a regulation record is not checked).
+    if let Some(r) = regulation {
+        if !spans(r.validity, effective) {
+            out.push(RuleViolation::new(
+                "ME87",
+                "/validity",
+                format!(
+                    "the measure's validity ({}) is not within that of its regulation {} ({})",
+                    describe_validity(effective),
+                    r.id,
+                    describe_validity(r.validity)
+                ),
+            ));
+        }
+    }
     // Type.
     if is_national_type(&spec.measure_type) {
         if info.series == '?' {
@@ -467,6 +498,28 @@ fn check_spec(
                     spec.geographical_area, v.start
                 ),
             ));
+            continue;
+        }
+        // ME67: a member for the whole validity, not only on the first day (erga omnes
+        // has every area as a member without membership records).
+        if area.is_some() && spec.geographical_area != ERGA_OMNES {
+            let periods: Vec<Validity> = data
+                .memberships
+                .iter()
+                .filter(|m| m.group == spec.geographical_area && m.member == *ex)
+                .map(|m| m.validity)
+                .collect();
+            if !covers(periods, effective) {
+                out.push(RuleViolation::new(
+                    "ME67",
+                    at,
+                    format!(
+                        "area {ex} is not a member of group {} for the whole validity of the measure ({})",
+                        spec.geographical_area,
+                        describe_validity(effective)
+                    ),
+                ));
+            }
         }
     }
     // ME40.

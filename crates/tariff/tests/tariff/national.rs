@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use portorium_tariff::duty::MeasureComponent;
 use portorium_tariff::layer::{build, changes_from_nomenclature, Change, RecordRef};
 use portorium_tariff::measures::{
-    AreaKind, GeographicalArea, Measure, Membership, TariffData, Validity,
+    AreaKind, GeographicalArea, Measure, Membership, Regulation, TariffData, Validity,
 };
 use portorium_tariff::national::{
     layer_changes, plan, validate, DraftOp, MeasureChange, NationalMeasureDraft,
@@ -110,7 +110,7 @@ fn tariff() -> TariffData {
             validity: Validity::new(day(from), to.map(day)),
         })
         .collect();
-    let memberships = ["DE", "FR"]
+    let mut memberships: Vec<Membership> = ["DE", "FR"]
         .iter()
         .map(|m| Membership {
             group: "1013".to_owned(),
@@ -118,6 +118,12 @@ fn tariff() -> TariffData {
             validity: Validity::from(day("1958-01-01")),
         })
         .collect();
+    // CH leaves group 1013 at the end of June 2025.
+    memberships.push(Membership {
+        group: "1013".to_owned(),
+        member: "CH".to_owned(),
+        validity: Validity::new(day("1958-01-01"), Some(day("2025-06-30"))),
+    });
     let mut third = existing(
         500,
         "103",
@@ -153,7 +159,11 @@ fn tariff() -> TariffData {
         ],
         areas,
         memberships,
-        vec![],
+        // A national regulation of 2025 only.
+        vec![Regulation {
+            id: "N2025001".to_owned(),
+            validity: Validity::new(day("2025-01-01"), Some(day("2025-12-31"))),
+        }],
     )
 }
 
@@ -411,6 +421,39 @@ fn business_rules_are_enforced() {
                 "excluded_areas": ["US", "DE", "DE"]}),
             ),
             &["ME66@/excluded_areas/0", "ME68@/excluded_areas/2"],
+        ),
+        (
+            "an excluded member that leaves the group during the validity",
+            create(
+                json!({"measure_type": "277", "components": null, "geographical_area": "1013",
+                "excluded_areas": ["CH"]}),
+            ),
+            &["ME67@/excluded_areas/0"],
+        ),
+        (
+            "an excluded member for the whole validity",
+            create(
+                json!({"measure_type": "277", "components": null, "geographical_area": "1013",
+                "excluded_areas": ["CH"], "validity": {"start": "2025-04-01", "end": "2025-06-30"}}),
+            ),
+            &[],
+        ),
+        (
+            "within its regulation, open-ended (the regulation's end applies)",
+            create(json!({"regulation": "N2025001"})),
+            &[],
+        ),
+        (
+            "beyond its regulation's end",
+            create(json!({"regulation": "N2025001",
+                "validity": {"start": "2025-04-01", "end": "2026-03-31"}})),
+            &["ME87@/validity"],
+        ),
+        (
+            "before its regulation's start",
+            create(json!({"regulation": "N2025001",
+                "validity": {"start": "2024-12-01", "end": "2025-03-31"}, "goods_code": "2208309900"})),
+            &["ME87@/validity"],
         ),
         (
             "an exclusion from a country",

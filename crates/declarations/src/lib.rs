@@ -12,10 +12,14 @@
 //!   or [`ParsedMessage`]; [`FunctionalError`] with the NCTS error codes;
 //! * [`generate`]: the messages customs sends back (CC928C, CC028C, CC056C,
 //!   CC060C, CC029C, CC051C, CC004C, CC009C, CC025C, CC043C, CC057C, CC055C);
-//! * [`transit`]: the movement lifecycle [`State`] machine, [`apply`].
+//! * [`transit`]: the movement lifecycle [`State`] machine, [`apply`];
+//! * [`codelists`]: which elements of the trader messages take an NCTS code list
+//!   ([`codelists::coded_values`]) and their membership check against the caller's
+//!   reference data ([`codelists::check_code_lists`], error 12).
 //!
 //! No clock, no network: times are passed in by the caller.
 
+pub mod codelists;
 pub mod dms;
 pub mod envelope;
 pub mod error;
@@ -28,6 +32,7 @@ pub mod transit;
 pub mod tree;
 pub mod validate;
 
+pub use codelists::CodeList;
 pub use envelope::{Header, ParsedMessage, TransitFields};
 pub use error::DeclarationError;
 pub use message::{Direction, MessageType, Movement};

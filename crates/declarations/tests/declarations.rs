@@ -453,3 +453,7 @@ mod lifecycle {
 /// The WCO DMS (import and export) core against HMRC's Customs Declarations API samples.
 #[path = "declarations/dms.rs"]
 mod dms;
+
+/// The code-list tables and the membership check (error 12).
+#[path = "declarations/codelists.rs"]
+mod codelists;

@@ -60,7 +60,7 @@ pub use quotas::{
 };
 pub use refdata::{
     NewRefCode, NewRefOffice, RefOfficeRow, RefdataBatch, RefdataImportRow, CODE_LIST_CATALOGUE,
-    OFFICE_LIST,
+    CODE_PAIRS_PER_QUERY, OFFICE_LIST,
 };
 pub use scope::{Scope, Scoped};
 pub use tariff::{

@@ -202,6 +202,10 @@ fn validate(batch: &RefdataBatch) -> Result<()> {
 /// Rows per multi-row INSERT (PostgreSQL allows 65,535 parameters per statement; SQLite 32,766).
 const CHUNK: usize = 500;
 
+/// (list, code) pairs per query of [`Store::ref_codes_valid`] (two parameters each, within
+/// both backends' limits): a message's distinct codes fit in one.
+pub const CODE_PAIRS_PER_QUERY: usize = 10_000;
+
 impl Store {
     /// Imports reference data: every batch replaces its list, all in one transaction (nothing
     /// is changed if any batch fails). Returns one import record per batch.
@@ -519,6 +523,62 @@ impl Store {
         .fetch_one(self.read())
         .await?;
         Ok(if row.0 == 0 { None } else { Some(row.1 > 0) })
+    }
+
+    /// [`Store::ref_code_valid`] for many (list, code) pairs at once, in one query (per
+    /// [`CODE_PAIRS_PER_QUERY`] pairs): the answers in the order of `pairs`, `None` for a pair
+    /// whose list was never imported. Lodging looks up every coded element of a message this
+    /// way, so a message costs one round trip however many codes it holds.
+    pub async fn ref_codes_valid(
+        &self,
+        pairs: &[(&str, &str)],
+        as_of: NaiveDate,
+    ) -> Result<Vec<Option<bool>>> {
+        let as_of = day(as_of);
+        let mut known: std::collections::HashMap<(String, String), Option<bool>> =
+            std::collections::HashMap::with_capacity(pairs.len());
+        for chunk in pairs.chunks(CODE_PAIRS_PER_QUERY) {
+            // The date first: `?` placeholders (SQLite) bind in the order they appear.
+            let mut p = Placeholders::new(self.backend());
+            let mut sql = String::from(
+                "SELECT k.column1 AS list, k.column2 AS code, \
+                 CAST(CASE WHEN EXISTS (SELECT 1 FROM refdata_codes c \
+                   WHERE c.list_name = COALESCE(l.name, k.column1)) THEN 1 ELSE 0 END AS BIGINT) \
+                   AS known, \
+                 CAST(CASE WHEN EXISTS (SELECT 1 FROM refdata_codes c \
+                   WHERE c.list_name = COALESCE(l.name, k.column1) AND c.code = k.column2 \
+                   AND c.valid_from <= ",
+            );
+            p.push(&mut sql);
+            sql.push_str(" AND (c.valid_to IS NULL OR c.valid_to >= ");
+            p.push(&mut sql);
+            sql.push_str(
+                ")) THEN 1 ELSE 0 END AS BIGINT) AS valid \
+                 FROM (VALUES ",
+            );
+            p.push_rows(&mut sql, chunk.len(), 2);
+            sql.push_str(") AS k LEFT JOIN refdata_code_lists l ON l.number = k.column1");
+            let mut q = sqlx::query(&sql).bind(as_of.clone()).bind(as_of.clone());
+            for (list, code) in chunk {
+                q = q.bind((*list).to_owned()).bind((*code).to_owned());
+            }
+            for r in q.fetch_all(self.read()).await? {
+                let list: String = col(&r, "list")?;
+                let code: String = col(&r, "code")?;
+                let exists: i64 = col(&r, "known")?;
+                let valid: i64 = col(&r, "valid")?;
+                known.insert((list, code), (exists != 0).then_some(valid != 0));
+            }
+        }
+        pairs
+            .iter()
+            .map(|(list, code)| {
+                known
+                    .get(&((*list).to_owned(), (*code).to_owned()))
+                    .copied()
+                    .ok_or_else(|| StoreError::Corrupt(format!("no answer for {list} {code}")))
+            })
+            .collect()
     }
 
     /// The description of a code in a list, if present.

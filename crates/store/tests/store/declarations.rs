@@ -167,6 +167,117 @@ async fn refdata_imports_replace_lists_in_one_transaction() {
     }
 }
 
+/// The batch lookup answers like `ref_code_valid` for every pair, in order: by catalogue
+/// number or list name, validity dates, unknown lists `None`; more pairs than one query holds
+/// are answered too.
+#[tokio::test]
+async fn refdata_code_lookups_in_one_batch() {
+    for db in TestDb::all().await.unwrap() {
+        let store = seeded(&db).await;
+        // Nothing imported: every list unknown; no pairs, no answers.
+        assert_eq!(
+            store
+                .ref_codes_valid(&[("CL008", "NL")], d("2025-01-01"))
+                .await
+                .unwrap(),
+            [None]
+        );
+        assert!(store
+            .ref_codes_valid(&[], d("2025-01-01"))
+            .await
+            .unwrap()
+            .is_empty());
+        let mut ended = code("YU");
+        ended.valid_from = d("1992-04-27");
+        ended.valid_to = Some(d("2003-02-04"));
+        store
+            .refdata_import(
+                "cli:test",
+                "codes.xml",
+                &[
+                    RefdataBatch::Codes {
+                        list: "CountryCodesFullList".into(),
+                        codes: vec![code("NL"), code("DE"), ended],
+                    },
+                    RefdataBatch::Codes {
+                        list: "KindOfPackages".into(),
+                        codes: vec![code("PX"), code("CT")],
+                    },
+                    RefdataBatch::Catalogue(vec![
+                        ("CL008".into(), "CountryCodesFullList".into()),
+                        ("CL017".into(), "KindOfPackages".into()),
+                        ("CL248".into(), "CountryCodesForAddress".into()),
+                    ]),
+                ],
+            )
+            .await
+            .unwrap();
+        let pairs = [
+            ("CL008", "NL"),
+            ("CL008", "XX"),
+            ("CL008", "YU"),
+            ("CountryCodesFullList", "DE"),
+            ("CL017", "PX"),
+            ("CL017", "NL"),
+            ("CL248", "NL"),
+            ("CL999", "NL"),
+            ("CL008", "NL"),
+        ];
+        let got = store
+            .ref_codes_valid(&pairs, d("2025-01-01"))
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            [
+                Some(true),
+                Some(false),
+                Some(false),
+                Some(true),
+                Some(true),
+                Some(false),
+                None,
+                None,
+                Some(true)
+            ],
+            "{}",
+            db.label
+        );
+        // The same answers one by one.
+        for ((list, c), answer) in pairs.iter().zip(&got) {
+            assert_eq!(
+                store
+                    .ref_code_valid(list, c, d("2025-01-01"))
+                    .await
+                    .unwrap(),
+                *answer,
+                "{list} {c}"
+            );
+        }
+        // Validity: YU was a country before 2003.
+        assert_eq!(
+            store
+                .ref_codes_valid(&[("CL008", "YU")], d("2001-01-01"))
+                .await
+                .unwrap(),
+            [Some(true)]
+        );
+        // More pairs than one query takes.
+        let many: Vec<String> = (0..CODE_PAIRS_PER_QUERY + 3)
+            .map(|i| format!("C{i}"))
+            .collect();
+        let mut pairs: Vec<(&str, &str)> = many.iter().map(|c| ("CL008", c.as_str())).collect();
+        pairs.push(("CL008", "NL"));
+        let got = store
+            .ref_codes_valid(&pairs, d("2025-01-01"))
+            .await
+            .unwrap();
+        assert_eq!(got.len(), pairs.len());
+        assert!(got[..got.len() - 1].iter().all(|a| *a == Some(false)));
+        assert_eq!(got.last(), Some(&Some(true)), "{}", db.label);
+    }
+}
+
 #[tokio::test]
 async fn authorisations_are_scoped_unique_and_revocable() {
     for db in TestDb::all().await.unwrap() {

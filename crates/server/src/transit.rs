@@ -15,9 +15,10 @@
 //! 2. the sender's message identification: the same message again is answered like the
 //!    first time and stores nothing; another message under the same identification is a 409
 //!    `duplicate_message_identification` (NCTS error 26, nothing stored);
-//! 3. business rules (reference data, LRN, authorisations, MRN check digit 93, unknown MRN
-//!    90, out of sequence 92): NCTS semantics, the message is stored with the rejection
-//!    (CC056C at departure, CC057C at destination) and the request still gets its 202;
+//! 3. business rules (reference data: the offices' roles and every coded element's code list,
+//!    12; LRN, authorisations, MRN check digit 93, unknown MRN 90, out of sequence 92): NCTS
+//!    semantics, the message is stored with the rejection (CC056C at departure, CC057C at
+//!    destination) and the request still gets its 202;
 //! 4. the guarantee: unknown, wrong access code, not valid or insufficient → CC055C and the
 //!    state `guarantee_invalid` (an amendment can fix it).
 //!
@@ -28,6 +29,7 @@
 use crate::error::{ApiError, ErrorCode};
 use crate::state::{AppState, Caller};
 use chrono::{Datelike, NaiveDateTime};
+use portorium_declarations::codelists;
 use portorium_declarations::generate::{
     self, Arrival, ControlDecision, Departure, InvalidGuarantee, InvalidationDecision, Outbound,
     RejectionDecision, ReleaseDecision,
@@ -449,6 +451,31 @@ async fn office_rule(
     Ok(())
 }
 
+/// Reference-data check of every coded element of a trader message (error 12, "not in code
+/// list CLnnn"), with the message tables of `portorium_declarations::codelists`. The
+/// distinct (list, code) pairs of the message are looked up in one query, as of `today`; a
+/// list that was never imported (or whose number the imported catalogue does not name) is not
+/// checked.
+async fn code_list_rules(
+    state: &AppState,
+    p: &ParsedMessage,
+    today: chrono::NaiveDate,
+    out: &mut Vec<FunctionalError>,
+) -> Result<(), ApiError> {
+    let values = codelists::coded_values(p.message_type, &p.root);
+    let pairs = codelists::distinct_codes(&values);
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<(&str, &str)> = pairs.iter().map(|(l, c)| (l.number, *c)).collect();
+    let answers = state.store.ref_codes_valid(&keys, today).await?;
+    let known: HashMap<(&str, &str), Option<bool>> = keys.into_iter().zip(answers).collect();
+    out.extend(codelists::check_values(&values, |list, code| {
+        known.get(&(list.number, code)).copied().flatten()
+    }));
+    Ok(())
+}
+
 /// A guarantee reference that passed the checks, with the amount to reserve at release.
 #[derive(Debug, Clone)]
 struct Cover {
@@ -761,6 +788,7 @@ pub async fn lodge_departure(
         &mut errors,
     )
     .await?;
+    code_list_rules(state, &p, today, &mut errors).await?;
     authorisation_rules(state, caller, &office, &eori, &p, today, &mut errors).await?;
     let (covers, invalid) = guarantee_checks(state, caller, &office, &eori, &p, today).await?;
 
@@ -1167,6 +1195,7 @@ pub async fn departure_message(
             .owned_by(caller.principal.id.clone()),
     )?;
     let today = state.clock().now().date_naive();
+    code_list_rules(state, &p, today, &mut errors).await?;
     let checks = match (p.message_type, &current.office_of_departure) {
         (MessageType::CC013C, Some(o)) => {
             let office = office_param("/CC013C/CustomsOfficeOfDeparture/referenceNumber", Some(o))?;
@@ -1354,6 +1383,7 @@ pub async fn notify_arrival(
         &mut errors,
     )
     .await?;
+    code_list_rules(state, &p, today, &mut errors).await?;
     let scoped = state.store.scoped(caller.scope());
     let mut tx = scoped.transit_begin(&caller.principal.id).await?;
     if let Some(a) = repeat(&mut tx, &eori, &p).await? {
@@ -1483,6 +1513,8 @@ pub async fn arrival_message(
             .in_tenant(tenant_of(&current)?)
             .owned_by(caller.principal.id.clone()),
     )?;
+    let today = state.clock().now().date_naive();
+    code_list_rules(state, &p, today, &mut errors).await?;
     let mut tx = scoped.transit_begin(&caller.principal.id).await?;
     if let Some(a) = repeat(&mut tx, &eori, &p).await? {
         tx.rollback().await?;

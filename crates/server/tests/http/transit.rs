@@ -9,7 +9,9 @@ use chrono::NaiveDate;
 use portorium_declarations::{validate, Format, MessageType, Mrn, SchemaSet};
 use portorium_kernel::{Circle, PrincipalId};
 use portorium_server::testing::{reference_ncts_xsd_dir, TestServer};
-use portorium_store::{NewAuthorisation, NewGuarantee, NewRefOffice, RefdataBatch, Scope};
+use portorium_store::{
+    NewAuthorisation, NewGuarantee, NewRefCode, NewRefOffice, RefdataBatch, Scope,
+};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::str::FromStr;
@@ -1269,4 +1271,207 @@ async fn transit_without_schemas_answers_503() {
     let r = call("GET", &trader_url(&s, "departures"), Some(&nl), None, &[]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["totalCount"], 0);
+}
+
+/// The code lists of the published COL export (`COL-Generic-20241105.zip`) and the code-list
+/// catalogue (`code_lists.csv`), as `portorium refdata import` stores them, parsed once for
+/// every backend. The COL's office list is left out: the demo's own office list stays (the
+/// real COL has no DEP role for the demo's Rotterdam office).
+fn published_code_lists() -> Option<&'static [RefdataBatch]> {
+    static BATCHES: std::sync::OnceLock<Option<Vec<RefdataBatch>>> = std::sync::OnceLock::new();
+    BATCHES
+        .get_or_init(|| {
+            let spec = reference_ncts_xsd_dir()?.parent()?.join("spec");
+            let col = spec.join("downloads/COL-Generic-20241105.zip");
+            if !col.is_file() {
+                eprintln!("SKIPPED: {} not found", col.display());
+                return None;
+            }
+            let mut out = Vec::new();
+            for file in [col, spec.join("code_lists.csv")] {
+                let f = portorium_refdata::parse(&std::fs::read(&file).unwrap()).unwrap();
+                if let Some(catalogue) = f.catalogue {
+                    out.push(RefdataBatch::Catalogue(catalogue));
+                }
+                for list in f.code_lists {
+                    out.push(RefdataBatch::Codes {
+                        list: list.name,
+                        codes: list
+                            .codes
+                            .into_iter()
+                            .map(|c| NewRefCode {
+                                code: c.code,
+                                description: c.description,
+                                valid_from: c.valid_from,
+                                valid_to: c.valid_to,
+                            })
+                            .collect(),
+                    });
+                }
+            }
+            Some(out)
+        })
+        .as_deref()
+}
+
+/// The demo declaration with another identification, LRN and country of dispatch.
+fn demo_declaration(n: u32, dispatch: &str) -> String {
+    include_str!("../fixtures/cc015c-demo.xml")
+        .replace("DEMO-MSG-0001", &format!("CL-MSG-{n}"))
+        .replace("DEMO-LRN-0001", &format!("CL-LRN-{n}"))
+        .replace(
+            "<countryOfDispatch>NL</countryOfDispatch>",
+            &format!("<countryOfDispatch>{dispatch}</countryOfDispatch>"),
+        )
+}
+
+/// A message's lines trimmed and joined, to compare elements whatever the indentation.
+fn lines(xml: &str) -> String {
+    xml.lines().map(str::trim).collect()
+}
+
+/// Code lists (error 12): without imported code lists a country that is not one lodges as
+/// before; after importing the published COL code lists and the catalogue, a CC015C (and a
+/// CC013C) with `XX` as country of dispatch is rejected with a CC056C naming the element, while
+/// the demo declaration still lodges; a CC007C whose type of location is not in an imported
+/// TypeOfLocation list gets a CC057C. The officer's view lists the errors.
+#[tokio::test]
+async fn transit_code_lists_of_the_reference_data() {
+    let Some(set) = schemas() else { return };
+    let Some(published) = published_code_lists() else {
+        return;
+    };
+    for s in TestServer::all().await {
+        let nl = s.token(&format!("trader:{NL_TRADER}"));
+        let state = |id: String| {
+            let s = &s;
+            let nl = nl.clone();
+            async move { movement(s, &nl, "departures", &id).await["state"].clone() }
+        };
+        // No code lists imported (the demo has none): nothing is checked.
+        let r = post_xml(&s, &nl, "departures", &demo_declaration(1, "XX")).await;
+        assert_eq!(r.status, 202, "{}: {}", s.db_label, r.text);
+        let id = r.body["departureId"].as_str().unwrap().to_owned();
+        assert_eq!(state(id).await, "released", "{}", s.db_label);
+
+        s.state
+            .store
+            .refdata_import(
+                "test",
+                "COL-Generic-20241105.zip, code_lists.csv",
+                published,
+            )
+            .await
+            .unwrap();
+        // The demo declaration still lodges: NL and DE are in CL008.
+        let r = post_xml(&s, &nl, "departures", &demo_declaration(2, "NL")).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let good = r.body["departureId"].as_str().unwrap().to_owned();
+        assert_eq!(state(good.clone()).await, "released", "{}", s.db_label);
+
+        // XX is not a country: rejected at once, CC056C with error 12 at the element.
+        let r = post_xml(&s, &nl, "departures", &demo_declaration(3, "XX")).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let bad = r.body["departureId"].as_str().unwrap().to_owned();
+        assert_eq!(state(bad.clone()).await, "rejected", "{}", s.db_label);
+        let bodies = check_outbound(&s, &set, &nl, "departures", &bad).await;
+        let (ty, cc056) = bodies.last().unwrap();
+        assert_eq!(ty, "CC056C");
+        assert!(
+            lines(cc056).contains(
+                "<FunctionalError><errorPointer>/CC015C/Consignment/countryOfDispatch</errorPointer>\
+                 <errorCode>12</errorCode><errorReason>CL008</errorReason>\
+                 <originalAttributeValue>XX</originalAttributeValue></FunctionalError>"
+            ),
+            "{cc056}"
+        );
+        assert_eq!(cc056.matches("<FunctionalError>").count(), 1, "{cc056}");
+        // The officer's view lists the error with its pointer and reason.
+        let v = officer_view(&s, "officer:NL/jdevries", &bad).await;
+        assert_eq!(v.status, 200, "{}", v.text);
+        let rejected = v.body["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["action"] == "reject")
+            .unwrap_or_else(|| panic!("no reject in {}", v.text));
+        assert_eq!(
+            rejected["detail"],
+            json!([{
+                "code": 12,
+                "pointer": "/CC015C/Consignment/countryOfDispatch",
+                "rule": "CL008",
+                "reason": "XX is not in code list CL008 (CountryCodesFullList)"
+            }]),
+            "{}",
+            v.text
+        );
+
+        // An amendment with XX: CC056C with error 12 (before the sequence check), state kept.
+        let amend = demo_declaration(4, "XX")
+            .replace("CC015C", "CC013C")
+            .replace("CL-LRN-4", "CL-LRN-2")
+            .replace(
+                "<bindingItinerary>0</bindingItinerary>",
+                "<bindingItinerary>0</bindingItinerary><amendmentTypeFlag>0</amendmentTypeFlag>",
+            );
+        let r = post_xml(&s, &nl, &format!("departures/{good}/messages"), &amend).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let bodies = check_outbound(&s, &set, &nl, "departures", &good).await;
+        let (ty, cc056) = bodies.last().unwrap();
+        assert_eq!(ty, "CC056C");
+        assert!(
+            cc056.contains("<errorPointer>/CC013C/Consignment/countryOfDispatch</errorPointer>"),
+            "{cc056}"
+        );
+        assert!(!cc056.contains("E92"), "{cc056}");
+        assert_eq!(state(good.clone()).await, "released");
+
+        // An arrival: a hand-made TypeOfLocation list (CL347 in the catalogue) rejects Z.
+        s.state
+            .store
+            .refdata_import(
+                "test",
+                "type-of-location.xml",
+                &[RefdataBatch::Codes {
+                    list: "TypeOfLocation".into(),
+                    codes: ["A", "B", "C", "D"]
+                        .iter()
+                        .map(|c| NewRefCode {
+                            code: (*c).into(),
+                            description: format!("type {c}"),
+                            valid_from: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+                            valid_to: None,
+                        })
+                        .collect(),
+                }],
+            )
+            .await
+            .unwrap();
+        let de = s.token(&format!("trader:{DE_TRADER}"));
+        let mrn = Mrn::allocate(
+            26,
+            "NL",
+            "000000000777",
+            portorium_declarations::ProcedureCategory::TransitOnly,
+        )
+        .unwrap();
+        let arrival = cc007c("CL-ARR-1", DE_TRADER, "DE004058", mrn.as_str()).replace(
+            "<typeOfLocation>B</typeOfLocation>",
+            "<typeOfLocation>Z</typeOfLocation>",
+        );
+        let r = post_xml(&s, &de, "arrivals", &arrival).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let aid = r.body["arrivalId"].as_str().unwrap().to_owned();
+        let bodies = check_outbound(&s, &set, &de, "arrivals", &aid).await;
+        let (ty, cc057) = bodies.last().unwrap();
+        assert_eq!(ty, "CC057C");
+        assert!(
+            lines(cc057).contains(
+                "<errorPointer>/CC007C/Consignment/LocationOfGoods/typeOfLocation</errorPointer>\
+                 <errorCode>12</errorCode><errorReason>CL347</errorReason>"
+            ),
+            "{cc057}"
+        );
+    }
 }

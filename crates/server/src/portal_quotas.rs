@@ -2,25 +2,32 @@
 //! of a date, with its definition, status, balance and a chart of the balance history drawn
 //! as inline server-rendered SVG (presentation attributes only: the strict CSP allows no
 //! inline style or script). Served anonymously on the trader gateway and to logged-in users
-//! on the administration gateway. Read-only: every form is a GET.
+//! on the administration gateway. On the administration gateway an officer allowed to draw
+//! (`quota.draw`: role `quota_manager`) also has a form to draw on the quota (first come,
+//! first served, by the declaration's acceptance time, now by default) and one to return an unused quantity of an allocation; both
+//! call the same functions as the API (`routes::quotas::allocate`, `give_back`), then show
+//! the allocation (`?request=ID`).
 
 use crate::api::ApiPath;
 use crate::error::{ApiError, ErrorCode};
 use crate::portal::{render, see_other, Layout};
 use crate::routes::quotas::{
-    balances_on, quota_summary, quota_view, QuotaPeriodView, QuotaSummary, QuotaView,
+    allocate, balances_on, give_back, quota_summary, quota_view, AllocationRequestBody,
+    QuotaPeriodView, QuotaSummary, QuotaView, ReturnBody,
 };
 use crate::routes::{handler, Access, Table};
 use crate::state::{AppState, Caller, MaybeCaller};
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter};
 use chrono::{DateTime, NaiveDate, Utc};
 use portorium_kernel::{Circle, TenantCode};
-use portorium_store::{Page, QuotaHistoryRow};
+use portorium_store::{Page, QuotaAllocationRow, QuotaHistoryRow};
 use portorium_tariff::quotas::QuotaDefinition;
+use portorium_trust::Action;
 use rust_decimal::Decimal;
 
 /// Most history points drawn (the latest ones).
@@ -32,26 +39,41 @@ const TABLE_ROWS: usize = 20;
 pub fn pages(t: Table) -> Table {
     use Access::Public;
     let c = t.circle;
+    let t = t
+        .page(
+            "GET",
+            "/tariff/{tenant}/quotas",
+            Public,
+            handler!(GET, move |st: State<AppState>,
+                                mc: MaybeCaller,
+                                p: ApiPath<String>,
+                                q: RawQuery| list(
+                c, st, mc, p, q
+            )),
+        )
+        .page(
+            "GET",
+            "/tariff/{tenant}/quotas/{order_number}",
+            Public,
+            handler!(GET, move |st: State<AppState>,
+                                mc: MaybeCaller,
+                                p: ApiPath<(String, String)>,
+                                q: RawQuery| detail(
+                c, st, mc, p, q
+            )),
+        );
+    if c != Circle::Administration {
+        return t;
+    }
     t.page(
-        "GET",
-        "/tariff/{tenant}/quotas",
+        "POST",
+        "/tariff/{tenant}/quotas/{order_number}/{action}",
         Public,
-        handler!(GET, move |st: State<AppState>,
-                            mc: MaybeCaller,
-                            p: ApiPath<String>,
-                            q: RawQuery| list(
-            c, st, mc, p, q
-        )),
-    )
-    .page(
-        "GET",
-        "/tariff/{tenant}/quotas/{order_number}",
-        Public,
-        handler!(GET, move |st: State<AppState>,
-                            mc: MaybeCaller,
-                            p: ApiPath<(String, String)>,
-                            q: RawQuery| detail(
-            c, st, mc, p, q
+        handler!(POST, move |st: State<AppState>,
+                             mc: MaybeCaller,
+                             p: ApiPath<(String, String, String)>,
+                             b: Bytes| act(
+            c, st, mc, p, b
         )),
     )
 }
@@ -392,6 +414,13 @@ struct DetailPage {
     chart: Option<Chart>,
     history: Vec<HistoryView>,
     total_changes: usize,
+    /// The caller may draw and return (administration gateway, `quota.draw`).
+    can_draw: bool,
+    csrf: String,
+    /// The allocation named by `?request=` (after a draw or a return).
+    allocation: Option<QuotaAllocationRow>,
+    /// A refused draw or return, shown above the forms.
+    error: Option<ApiError>,
 }
 
 async fn history_of(
@@ -467,7 +496,34 @@ async fn detail_page(
         }
         None => (None, Vec::new(), 0),
     };
+    let can_draw = circle == Circle::Administration
+        && caller.as_ref().is_some_and(|c| {
+            state
+                .authorize(
+                    c,
+                    Action::QuotaDraw,
+                    &crate::routes::quotas::quota_resource(&tenant, order_number),
+                )
+                .is_ok()
+        });
+    let allocation = match (caller, query_param(q, "request")) {
+        (Some(c), Some(id)) if can_draw => {
+            match state.store.scoped(c.scope()).quota_allocation(&id).await {
+                Ok(a) if a.order_number == order_number => Some(a),
+                Ok(_) | Err(portorium_store::StoreError::NotFound { .. }) => None,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        _ => None,
+    };
     Ok(DetailPage {
+        can_draw,
+        csrf: caller
+            .as_ref()
+            .and_then(|c| c.csrf.clone())
+            .unwrap_or_default(),
+        allocation,
+        error: None,
         layout: layout(circle, caller),
         tenant: tenant.to_string(),
         as_of: date.to_string(),
@@ -513,6 +569,143 @@ async fn detail(
     );
     match detail_page(&state, circle, &caller, (&tenant, &order_number), &q).await {
         Ok(page) => render(&page, StatusCode::OK, caller.is_some()),
+        Err(e) => error_page(circle, &caller, e, back),
+    }
+    .into_response()
+}
+
+/// A query parameter (trimmed, non-empty).
+fn query_param(q: &RawQuery, name: &str) -> Option<String> {
+    let s = q.0.as_deref()?;
+    form_urlencoded::parse(s.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A decimal form field, or a field error at `pointer`.
+fn decimal_field(body: &[u8], name: &str, pointer: &str) -> Result<Decimal, ApiError> {
+    let text = crate::middleware::form_field(body, name).unwrap_or_default();
+    text.trim().parse::<Decimal>().map_err(|_| {
+        ApiError::field(
+            ErrorCode::InvalidField,
+            pointer,
+            format!(
+                "`{}` is not a number",
+                text.chars().take(40).collect::<String>()
+            ),
+        )
+    })
+}
+
+/// `POST …/quotas/{order_number}/draw` or `…/return` (administration gateway): the API's
+/// draw (accepted now) or return, then the quota page with the allocation; a refusal is
+/// shown on the quota page with the fields' errors.
+async fn act(
+    circle: Circle,
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiPath((tenant, order_number, action)): ApiPath<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let Some(c) = caller.clone() else {
+        return see_other("/login");
+    };
+    let text = |name: &str| {
+        crate::middleware::form_field(&body, name)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let accepted = match text("accepted_at").as_str() {
+        "" => Ok(state.clock().now()),
+        t => chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
+            .or_else(|_| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
+            .map(|n| n.and_utc())
+            .map_err(|_| {
+                ApiError::field(
+                    ErrorCode::InvalidField,
+                    "/acceptance_time",
+                    "a date and time (UTC) such as 2026-06-15T10:30",
+                )
+            }),
+    };
+    let result = match action.as_str() {
+        "draw" => {
+            match decimal_field(&body, "quantity", "/quantity").and_then(|q| Ok((q, accepted?))) {
+                Ok((quantity, acceptance_time)) => allocate(
+                    &state,
+                    &c,
+                    &tenant,
+                    &order_number,
+                    AllocationRequestBody {
+                        quantity,
+                        unit: text("unit"),
+                        acceptance_time,
+                        declaration_reference: Some(text("declaration_reference"))
+                            .filter(|r| !r.is_empty()),
+                    },
+                )
+                .await
+                .map(|v| v.allocation.id),
+                Err(e) => Err(e),
+            }
+        }
+        "return" => match decimal_field(&body, "quantity", "/quantity") {
+            Ok(quantity) => give_back(
+                &state,
+                &c,
+                &tenant,
+                &order_number,
+                ReturnBody {
+                    request_id: text("request_id"),
+                    quantity,
+                },
+            )
+            .await
+            .map(|r| r.request_id),
+            Err(e) => Err(e),
+        },
+        _ => Err(ApiError::new(
+            ErrorCode::RouteNotFound,
+            "no such action on a quota: draw or return",
+        )),
+    };
+    let back = format!(
+        "/tariff/{}/quotas",
+        tenant.chars().take(4).collect::<String>()
+    );
+    match result {
+        Ok(id) => {
+            let to = format!(
+                "/tariff/{}/quotas/{}?request={}",
+                tenant.chars().take(4).collect::<String>(),
+                order_number.chars().take(6).collect::<String>(),
+                form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+            );
+            let mut resp = StatusCode::SEE_OTHER.into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&to) {
+                resp.headers_mut().insert(axum::http::header::LOCATION, v);
+            }
+            resp
+        }
+        Err(e) if e.code.status().is_client_error() && e.code != ErrorCode::RouteNotFound => {
+            let status = e.code.status();
+            match detail_page(
+                &state,
+                circle,
+                &caller,
+                (&tenant, &order_number),
+                &RawQuery(None),
+            )
+            .await
+            {
+                Ok(mut page) => {
+                    page.error = Some(e);
+                    render(&page, status, true)
+                }
+                Err(other) => error_page(circle, &caller, other, back),
+            }
+        }
         Err(e) => error_page(circle, &caller, e, back),
     }
     .into_response()

@@ -3394,6 +3394,129 @@ async fn multipart_upload_carries_the_csrf_token_as_a_part() {
     assert_eq!(r.status, 400, "{}", r.text);
 }
 
+/// The quota page's draw and return forms (administration gateway, `quota_manager`): a bad
+/// quantity is shown on the page; a draw by acceptance time shows the allocation; a return
+/// credits part of it; returning more than was granted is refused; an officer without the
+/// role sees no forms and is refused; the trader gateway has no such route.
+#[tokio::test]
+async fn quota_portal_draw_and_return() {
+    for s in TestServer::all().await {
+        let admin = s.url(Circle::Administration);
+        let page_url = format!("{admin}/tariff/NL/quotas/091234");
+        let (jd, jd_csrf) = portal_session(&s, "officer:NL/jdevries").await;
+        let get = |cookie: String, url: String| async move {
+            call("GET", &url, None, None, &[("cookie", &cookie)]).await
+        };
+        let post = |cookie: String, action: &str, form: String| {
+            let url = format!("{page_url}/{action}");
+            async move {
+                call(
+                    "POST",
+                    &url,
+                    None,
+                    Some(&form),
+                    &[
+                        ("content-type", "application/x-www-form-urlencoded"),
+                        ("cookie", &cookie),
+                    ],
+                )
+                .await
+            }
+        };
+        let r = get(jd.clone(), page_url.clone()).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("id=\"draw-form\""), "{}", r.text);
+
+        let r = post(
+            jd.clone(),
+            "draw",
+            format!("csrf_token={jd_csrf}&quantity=lots&unit=KGM&accepted_at=2026-06-15T10%3A00"),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{}: {}", s.db_label, r.text);
+        assert!(r.text.contains("id=\"quota-error\""), "{}", r.text);
+        assert!(r.text.contains("is not a number"), "{}", r.text);
+
+        let r = post(
+            jd.clone(),
+            "draw",
+            format!("csrf_token={jd_csrf}&quantity=2500&unit=KGM&accepted_at=2026-06-15T10%3A00&declaration_reference=26NLPORTAL0000001"),
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}: {}", s.db_label, r.text);
+        let to = r.headers["location"].to_str().unwrap().to_owned();
+        assert!(to.starts_with("/tariff/NL/quotas/091234?request="), "{to}");
+        let id = to.split("request=").nth(1).unwrap().to_owned();
+        let r = get(jd.clone(), format!("{admin}{to}")).await;
+        assert!(
+            r.text
+                .contains("<strong id=\"allocation-granted\">2500</strong>"),
+            "{}",
+            r.text
+        );
+        assert!(r.text.contains("26NLPORTAL0000001"), "{}", r.text);
+
+        let r = post(
+            jd.clone(),
+            "return",
+            format!("csrf_token={jd_csrf}&request_id={id}&quantity=1000"),
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let r = get(
+            jd.clone(),
+            format!("{admin}/tariff/NL/quotas/091234?request={id}"),
+        )
+        .await;
+        assert!(r.text.contains("1000 returned"), "{}", r.text);
+        let r = post(
+            jd.clone(),
+            "return",
+            format!("csrf_token={jd_csrf}&request_id={id}&quantity=5000"),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert!(r.text.contains("id=\"quota-error\""), "{}", r.text);
+
+        // The allocation is the API's: it is listed in the balance history.
+        let officer = s.token("officer:NL/jdevries");
+        let h = call(
+            "GET",
+            &format!("{admin}/api/v1/tariffs/NL/quotas/091234/balance-history?as_of=2026-06-15"),
+            Some(&officer),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(h.status, 200, "{}", h.text);
+        assert!(h.text.contains("-2500"), "{}", h.text);
+
+        // Without the quota_manager role: no forms, and refused.
+        let (av, av_csrf) = portal_session(&s, "officer:NL/avandijk").await;
+        let r = get(av.clone(), page_url.clone()).await;
+        assert_eq!(r.status, 200);
+        assert!(!r.text.contains("id=\"draw-form\""));
+        let r = post(
+            av,
+            "draw",
+            format!("csrf_token={av_csrf}&quantity=1&unit=KGM"),
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+
+        // Not on the trader gateway.
+        let r = call(
+            "POST",
+            &format!("{}/tariff/NL/quotas/091234/draw", s.url(Circle::Trader)),
+            None,
+            Some("quantity=1&unit=KGM"),
+            &[("content-type", "application/x-www-form-urlencoded")],
+        )
+        .await;
+        assert!([404, 405].contains(&r.status), "{}", r.text);
+    }
+}
+
 #[tokio::test]
 async fn national_measure_portal_editor() {
     let Some(dir) = uk_reference() else { return };

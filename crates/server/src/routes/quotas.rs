@@ -389,7 +389,7 @@ fn find<'b>(
     })
 }
 
-fn quota_resource(tenant: &TenantCode, order_number: &str) -> Resource {
+pub(crate) fn quota_resource(tenant: &TenantCode, order_number: &str) -> Resource {
     Resource::new(ResourceKind::Quota, order_number).in_tenant(tenant.clone())
 }
 
@@ -586,11 +586,24 @@ pub async fn request_allocation(
     ApiPath((tenant, order_number)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<AllocationRequestBody>,
 ) -> ApiResult<(StatusCode, Json<AllocationView>)> {
+    let view = allocate(&state, &caller, &tenant, &order_number, body).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// A first-come-first-served draw on quota `order_number` of `tenant` (the API's and the
+/// portal's).
+pub(crate) async fn allocate(
+    state: &AppState,
+    caller: &Caller,
+    tenant: &str,
+    order_number: &str,
+    body: AllocationRequestBody,
+) -> ApiResult<AllocationView> {
     let (tenant, order_number) =
-        authorize_quota(&state, &caller, &tenant, &order_number, Action::QuotaDraw)?;
+        authorize_quota(state, caller, tenant, order_number, Action::QuotaDraw)?;
     check_unit(&body.unit)?;
     check_reference(&body.declaration_reference)?;
-    let (_, built) = load(&state, tenant.as_str()).await?;
+    let (_, built) = load(state, tenant.as_str()).await?;
     let date = body.acceptance_time.date_naive();
     let quota = find(&built, &order_number, date)?;
     let def = quota.definition_as_of(date).ok_or_else(|| {
@@ -629,13 +642,10 @@ pub async fn request_allocation(
         )
         .await?;
     let allocation = outcome.map_err(|r| unavailable(&r))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(AllocationView {
-            allocation,
-            quota_status: status_after.as_str().to_owned(),
-        }),
-    ))
+    Ok(AllocationView {
+        allocation,
+        quota_status: status_after.as_str().to_owned(),
+    })
 }
 
 /// Return an unused quantity of an allocation: it is credited back to the balance (never
@@ -650,8 +660,21 @@ pub async fn return_quantity(
     ApiPath((tenant, order_number)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<ReturnBody>,
 ) -> ApiResult<(StatusCode, Json<QuotaReturnRow>)> {
+    let row = give_back(&state, &caller, &tenant, &order_number, body).await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// Returns an unused quantity of an allocation of quota `order_number` (the API's and the
+/// portal's).
+pub(crate) async fn give_back(
+    state: &AppState,
+    caller: &Caller,
+    tenant: &str,
+    order_number: &str,
+    body: ReturnBody,
+) -> ApiResult<QuotaReturnRow> {
     let (tenant, order_number) =
-        authorize_quota(&state, &caller, &tenant, &order_number, Action::QuotaDraw)?;
+        authorize_quota(state, caller, tenant, order_number, Action::QuotaDraw)?;
     if body.quantity <= Decimal::ZERO {
         return Err(ApiError::field(
             ErrorCode::InvalidField,
@@ -675,7 +698,7 @@ pub async fn return_quantity(
         Ok(_) | Err(portorium_store::StoreError::NotFound { .. }) => return Err(not_found()),
         Err(e) => return Err(e.into()),
     };
-    let (_, built) = load(&state, tenant.as_str()).await?;
+    let (_, built) = load(state, tenant.as_str()).await?;
     let (quota, def) = built
         .data
         .quotas
@@ -707,7 +730,7 @@ pub async fn return_quantity(
             ApiError::field(ErrorCode::BusinessRuleViolation, "/quantity", r.to_string())
         }
     })?;
-    Ok((StatusCode::CREATED, Json(row)))
+    Ok(row)
 }
 
 /// Record an imported quantity under the order number (statistics; licensed and

@@ -237,18 +237,7 @@ pub(crate) async fn load_request(
                     }
                     filled += n;
                     if let Some(end) = find(&buf[..filled], b"\r\n\r\n") {
-                        let head = std::str::from_utf8(&buf[..end]).unwrap_or("");
-                        let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-                        // Header names compared without allocating: the generator's
-                        // own cost per response is part of every row it measures.
-                        let len: usize = head
-                            .lines()
-                            .find_map(|l| {
-                                let (name, value) = l.split_once(':')?;
-                                name.eq_ignore_ascii_case("content-length")
-                                    .then(|| value.trim().parse().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
+                        let (status, len) = response_head(&buf[..end]);
                         break (status, end + 4 + len);
                     }
                     if filled == buf.len() {
@@ -307,22 +296,31 @@ pub(crate) async fn response_size(
         }
         buf.extend_from_slice(&chunk[..n]);
         if let Some(end) = find(&buf, b"\r\n\r\n") {
-            let head = std::str::from_utf8(&buf[..end]).unwrap_or("");
-            let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-            let len: usize = head
-                .lines()
-                .find_map(|l| {
-                    let (name, value) = l.split_once(':')?;
-                    name.eq_ignore_ascii_case("content-length")
-                        .then(|| value.trim().parse().unwrap_or(0))
-                })
-                .unwrap_or(0);
+            let (status, len) = response_head(&buf[..end]);
             return Ok((status, end + 4 + len));
         }
     }
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+/// The status and `Content-Length` of an HTTP/1.1 response head (without its blank line);
+/// 0 for either when absent. Header names are compared without allocating: the load
+/// generator's own cost per response is part of every row it measures.
+pub(crate) fn response_head(head: &[u8]) -> (u16, usize) {
+    let head = std::str::from_utf8(head).unwrap_or("");
+    let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    (status, len)
+}
+
+/// The position of `needle` in `hay`.
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 

@@ -165,10 +165,6 @@ impl Measured {
     }
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
 /// Sends one request on a keep-alive connection and reads the whole response: its status and
 /// body.
 async fn exchange(
@@ -187,17 +183,8 @@ async fn exchange(
             bail!("connection closed");
         }
         filled += n;
-        if let Some(end) = find(&buf[..filled], b"\r\n\r\n") {
-            let head = std::str::from_utf8(&buf[..end]).unwrap_or("");
-            let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-            let len: usize = head
-                .lines()
-                .find_map(|l| {
-                    let (name, value) = l.split_once(':')?;
-                    name.eq_ignore_ascii_case("content-length")
-                        .then(|| value.trim().parse().unwrap_or(0))
-                })
-                .unwrap_or(0);
+        if let Some(end) = crate::bench::find(&buf[..filled], b"\r\n\r\n") {
+            let (status, len) = crate::bench::response_head(&buf[..end]);
             break (status, end + 4 + len, end + 4);
         }
     };

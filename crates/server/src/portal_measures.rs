@@ -24,13 +24,15 @@ use chrono::NaiveDate;
 use portorium_kernel::{Circle, TenantCode};
 use portorium_store::{DraftStatus, MeasureDraftRow, Page};
 use portorium_tariff::duty::{describe, MeasureComponent};
-use portorium_tariff::national::{DraftValidity, NationalMeasureDraft, Operation};
+use portorium_tariff::national::{DraftCondition, DraftValidity, NationalMeasureDraft, Operation};
 use portorium_trust::Action;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
 /// Component rows the form offers.
 const COMPONENT_ROWS: usize = 3;
+/// Condition rows the form offers.
+const CONDITION_ROWS: usize = 3;
 
 /// The editor's pages (administration gateway only).
 pub fn pages(t: Table) -> Table {
@@ -165,6 +167,39 @@ struct ComponentRow {
     qualifier: String,
 }
 
+/// One condition row as typed: the condition, its document or threshold, the action and
+/// (optionally) the one component it applies.
+#[derive(Default, Clone)]
+struct ConditionRow {
+    code: String,
+    certificate: String,
+    threshold_amount: String,
+    threshold_unit: String,
+    action: String,
+    expression: String,
+    amount: String,
+    monetary_unit: String,
+    measurement_unit: String,
+}
+
+impl ConditionRow {
+    fn is_empty(&self) -> bool {
+        [
+            &self.code,
+            &self.certificate,
+            &self.threshold_amount,
+            &self.threshold_unit,
+            &self.action,
+            &self.expression,
+            &self.amount,
+            &self.monetary_unit,
+            &self.measurement_unit,
+        ]
+        .iter()
+        .all(|f| f.is_empty())
+    }
+}
+
 /// The form as typed (re-shown with the errors).
 #[derive(Clone)]
 struct DraftForm {
@@ -179,6 +214,7 @@ struct DraftForm {
     start: String,
     end: String,
     components: Vec<ComponentRow>,
+    conditions: Vec<ConditionRow>,
     footnotes: String,
     regulation: String,
     legal_base: String,
@@ -198,6 +234,7 @@ impl Default for DraftForm {
             start: String::new(),
             end: String::new(),
             components: vec![ComponentRow::default(); COMPONENT_ROWS],
+            conditions: vec![ConditionRow::default(); CONDITION_ROWS],
             footnotes: String::new(),
             regulation: String::new(),
             legal_base: String::new(),
@@ -229,6 +266,19 @@ impl DraftForm {
                     monetary_unit: f(&format!("c{i}_monetary_unit")).to_ascii_uppercase(),
                     measurement_unit: f(&format!("c{i}_measurement_unit")).to_ascii_uppercase(),
                     qualifier: f(&format!("c{i}_qualifier")).to_ascii_uppercase(),
+                })
+                .collect(),
+            conditions: (0..CONDITION_ROWS)
+                .map(|i| ConditionRow {
+                    code: f(&format!("k{i}_code")).to_ascii_uppercase(),
+                    certificate: f(&format!("k{i}_certificate")).to_ascii_uppercase(),
+                    threshold_amount: f(&format!("k{i}_threshold_amount")),
+                    threshold_unit: f(&format!("k{i}_threshold_unit")).to_ascii_uppercase(),
+                    action: f(&format!("k{i}_action")),
+                    expression: f(&format!("k{i}_expression")),
+                    amount: f(&format!("k{i}_amount")),
+                    monetary_unit: f(&format!("k{i}_monetary_unit")).to_ascii_uppercase(),
+                    measurement_unit: f(&format!("k{i}_measurement_unit")).to_ascii_uppercase(),
                 })
                 .collect(),
             footnotes: f("footnotes"),
@@ -291,6 +341,56 @@ impl DraftForm {
                 qualifier: opt(&c.qualifier),
             });
         }
+        let number = |text: &str, pointer: String, what: String, errors: &mut FieldErrors| {
+            if text.is_empty() {
+                return None;
+            }
+            Decimal::from_str(&text.replace(',', "."))
+                .map_err(|_| errors.push((pointer, what)))
+                .ok()
+        };
+        let mut conditions = Vec::new();
+        for (i, c) in self.conditions.iter().enumerate() {
+            if c.is_empty() {
+                continue;
+            }
+            let n = conditions.len();
+            let threshold_amount = number(
+                &c.threshold_amount,
+                format!("/conditions/{n}/threshold_amount"),
+                format!("condition {}: the threshold must be a number", i + 1),
+                &mut errors,
+            );
+            let amount = number(
+                &c.amount,
+                format!("/conditions/{n}/components/0/amount"),
+                format!("condition {}: the amount must be a number", i + 1),
+                &mut errors,
+            );
+            let applies = !(c.expression.is_empty()
+                && c.amount.is_empty()
+                && c.monetary_unit.is_empty()
+                && c.measurement_unit.is_empty());
+            conditions.push(DraftCondition {
+                code: c.code.clone(),
+                sequence: None,
+                certificate: opt(&c.certificate),
+                threshold_amount,
+                threshold_unit: opt(&c.threshold_unit),
+                action: c.action.clone(),
+                components: if applies {
+                    vec![MeasureComponent {
+                        duty_expression_id: c.expression.clone(),
+                        amount,
+                        monetary_unit: opt(&c.monetary_unit),
+                        measurement_unit: opt(&c.measurement_unit),
+                        qualifier: None,
+                    }]
+                } else {
+                    Vec::new()
+                },
+            });
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -317,7 +417,11 @@ impl DraftForm {
             } else {
                 Vec::new()
             },
-            conditions: Vec::new(),
+            conditions: if takes_content {
+                conditions
+            } else {
+                Vec::new()
+            },
             footnotes: if takes_content {
                 list_of(&self.footnotes)
             } else {
@@ -357,9 +461,14 @@ impl FormPage {
         self.err(&format!("/components/{row}/{name}"))
     }
 
+    /// The messages of a condition row's field.
+    fn kerr(&self, row: &usize, name: &str) -> Option<String> {
+        self.err(&format!("/conditions/{row}/{name}"))
+    }
+
     /// Errors not shown next to a field of the form.
     fn other_errors(&self) -> Vec<&str> {
-        const SHOWN: [&str; 14] = [
+        const SHOWN: [&str; 15] = [
             "/operation",
             "/measure_sid",
             "/measure_type",
@@ -371,6 +480,7 @@ impl FormPage {
             "/validity/start",
             "/validity/end",
             "/components",
+            "/conditions",
             "/footnotes",
             "/regulation",
             "/legal_base",
@@ -576,6 +686,9 @@ async fn create(
     while form.components.len() < COMPONENT_ROWS {
         form.components.push(ComponentRow::default());
     }
+    while form.conditions.len() < CONDITION_ROWS {
+        form.conditions.push(ConditionRow::default());
+    }
     let draft = match form.draft() {
         Ok(d) => d,
         Err(errors) => {
@@ -652,6 +765,26 @@ fn detail_rows(row: &MeasureDraftRow) -> Vec<Row> {
     push("Valid from", d.validity.start.map(|s| s.to_string()));
     push("Valid to", d.validity.end.map(|s| s.to_string()));
     push("Duty", Some(describe(&d.components)));
+    for c in &d.conditions {
+        let mut parts = vec![format!("condition {}", c.code)];
+        if let Some(cert) = &c.certificate {
+            parts.push(format!("document {cert}"));
+        }
+        if let Some(a) = c.threshold_amount {
+            parts.push(format!(
+                "threshold {a}{}",
+                c.threshold_unit
+                    .as_deref()
+                    .map(|u| format!(" {u}"))
+                    .unwrap_or_default()
+            ));
+        }
+        parts.push(format!("action {}", c.action));
+        if !c.components.is_empty() {
+            parts.push(format!("duty {}", describe(&c.components)));
+        }
+        push("Condition", Some(parts.join(", ")));
+    }
     push("Footnotes", Some(d.footnotes.join(", ")));
     push("Regulation", d.regulation.clone());
     push("Legal base", d.legal_base.clone());

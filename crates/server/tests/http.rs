@@ -3517,6 +3517,91 @@ async fn quota_portal_draw_and_return() {
     }
 }
 
+/// The national measure form takes conditions (document or threshold, action, the duty
+/// applied): a threshold that is not a number is shown next to the conditions; a valid one is
+/// saved with the draft and shown on its page (demo tariff).
+#[tokio::test]
+async fn national_measure_form_conditions() {
+    let s = TestServer::sqlite().await;
+    let admin = s.url(Circle::Administration);
+    let base = format!("{admin}/tariff/NL/measure-drafts");
+    let (jd, jd_csrf) = portal_session(&s, "officer:NL/jdevries").await;
+    let r = call(
+        "GET",
+        &format!("{base}/new"),
+        None,
+        None,
+        &[("cookie", &jd)],
+    )
+    .await;
+    assert!(r.text.contains("name=\"k2_action\""), "{}", r.text);
+    let fields = format!(
+        "csrf_token={jd_csrf}&operation=create&measure_type=306&goods_code=8471300000\
+         &geographical_area=1011&start=2027-01-01&c0_expression=01&c0_amount=5\
+         &k0_code=B&k0_certificate=N954&k0_action=01&k0_expression=01&k0_amount=0"
+    );
+    let post = |body: String| {
+        let (url, cookie) = (base.clone(), jd.clone());
+        async move {
+            call(
+                "POST",
+                &url,
+                None,
+                Some(&body),
+                &[
+                    ("content-type", "application/x-www-form-urlencoded"),
+                    ("cookie", &cookie),
+                ],
+            )
+            .await
+        }
+    };
+    let r = post(format!(
+        "{fields}&k1_code=E&k1_threshold_amount=lots&k1_threshold_unit=KGM&k1_action=01"
+    ))
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("id=\"err-conditions\""), "{}", r.text);
+    assert!(
+        r.text
+            .contains("condition 2: the threshold must be a number"),
+        "{}",
+        r.text
+    );
+    // What was typed is kept.
+    assert!(r.text.contains("value=\"N954\""), "{}", r.text);
+
+    let r = post(fields.clone()).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let page = format!("{admin}{}", r.headers["location"].to_str().unwrap());
+    let r = call("GET", &page, None, None, &[("cookie", &jd)]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.text
+            .contains("condition B, document N954, action 01, duty 0.00 %"),
+        "{}",
+        r.text
+    );
+    // The API holds the same draft.
+    let officer = s.token("officer:NL/jdevries");
+    let id = page.rsplit('/').next().unwrap();
+    let d = call(
+        "GET",
+        &format!("{admin}/api/v1/tariffs/NL/measure-drafts/{id}"),
+        Some(&officer),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(d.status, 200, "{}", d.text);
+    assert_eq!(
+        d.body["payload"]["conditions"][0]["certificate"], "N954",
+        "{}",
+        d.text
+    );
+    assert_eq!(d.body["payload"]["conditions"][0]["action"], "01");
+}
+
 #[tokio::test]
 async fn national_measure_portal_editor() {
     let Some(dir) = uk_reference() else { return };

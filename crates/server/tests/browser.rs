@@ -924,3 +924,77 @@ async fn dms_upload_then_officer_requires_documents() {
     assert!(page.contains("veterinary certificate N853"), "{page}");
     c.close().await.unwrap();
 }
+
+async fn fill_name(c: &Client, name: &str, text: &str) {
+    let field = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(&format!("input[name='{name}']")))
+        .await
+        .unwrap_or_else(|e| panic!("no input {name}: {e}"));
+    field.clear().await.unwrap();
+    if !text.is_empty() {
+        field.send_keys(text).await.unwrap();
+    }
+}
+
+/// The national measure editor (issue 3): an officer drafts an excise measure with a
+/// condition, sees a bad amount marked next to its field, saves and submits it; a second
+/// officer approves it (four eyes) and the measure is in the national tariff.
+#[tokio::test]
+async fn national_measure_drafted_then_approved_by_a_second_officer() {
+    let _one = BROWSER.lock().await;
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let server = TestServer::sqlite().await;
+    let admin = server.url(Circle::Administration);
+
+    log_in(&c, &admin, "officer:NL/jdevries", PASSWORD).await;
+    c.goto(&format!("{admin}/tariff/NL/measure-drafts"))
+        .await
+        .unwrap();
+    click(&c, "#new-draft").await;
+    fill(&c, "f-measure_type", "306").await;
+    fill(&c, "f-goods_code", "8471300000").await;
+    fill(&c, "f-start", "2027-01-01").await;
+    fill(&c, "f-legal_base", "Wet op de accijns, art. 1").await;
+    fill_name(&c, "c0_expression", "01").await;
+    fill_name(&c, "c0_amount", "five").await;
+    fill_name(&c, "k0_code", "B").await;
+    fill_name(&c, "k0_certificate", "N954").await;
+    fill_name(&c, "k0_action", "01").await;
+    fill_name(&c, "k0_expression", "01").await;
+    fill_name(&c, "k0_amount", "0").await;
+    click(&c, "#save-draft").await;
+    text_of(&c, "#form-errors").await;
+    assert!(text_of(&c, "#err-components").await.contains("amount"));
+    let invalid = c
+        .find(Locator::Css("input[name='c0_amount']"))
+        .await
+        .unwrap()
+        .attr("aria-invalid")
+        .await
+        .unwrap();
+    assert_eq!(invalid.as_deref(), Some("true"));
+    // Corrected and saved: the draft page with its condition.
+    fill_name(&c, "c0_amount", "5").await;
+    click(&c, "#save-draft").await;
+    assert_eq!(text_of(&c, "#draft-status").await, "draft");
+    let details = text_of(&c, "#draft-details").await;
+    assert!(details.contains("condition B, document N954"), "{details}");
+    let draft_path = path(&c).await;
+    click(&c, "#submit").await;
+    assert_eq!(text_of(&c, "#draft-status").await, "submitted");
+    // The drafter has no approve button.
+    assert!(c.find(Locator::Id("approve")).await.is_err());
+    log_out(&c).await;
+
+    log_in(&c, &admin, "officer:NL/avandijk", PASSWORD).await;
+    c.goto(&format!("{admin}{draft_path}")).await.unwrap();
+    click(&c, "#approve").await;
+    assert_eq!(text_of(&c, "#draft-status").await, "approved");
+    let sid = text_of(&c, "#measure-sid").await;
+    assert!(sid.starts_with("1349"), "a national SID of NL: {sid}");
+    c.close().await.unwrap();
+}

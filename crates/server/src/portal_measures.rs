@@ -82,6 +82,27 @@ pub fn pages(t: Table) -> Table {
         )),
     )
     .page(
+        "GET",
+        "/tariff/{tenant}/measure-drafts/{id}/edit",
+        Public,
+        handler!(GET, move |st: State<AppState>,
+                            mc: MaybeCaller,
+                            p: Path<(String, String)>| {
+            edit_form(c, st, mc, p)
+        }),
+    )
+    .page(
+        "POST",
+        "/tariff/{tenant}/measure-drafts/{id}/edit",
+        Public,
+        handler!(POST, move |st: State<AppState>,
+                             mc: MaybeCaller,
+                             p: Path<(String, String)>,
+                             b: Bytes| save_edit(
+            c, st, mc, p, b
+        )),
+    )
+    .page(
         "POST",
         "/tariff/{tenant}/measure-drafts/{id}/{step}",
         Public,
@@ -245,6 +266,73 @@ impl Default for DraftForm {
 type FieldErrors = Vec<(String, String)>;
 
 impl DraftForm {
+    /// Fills the component and condition rows up to the number the form offers.
+    fn pad(&mut self) {
+        while self.components.len() < COMPONENT_ROWS {
+            self.components.push(ComponentRow::default());
+        }
+        while self.conditions.len() < CONDITION_ROWS {
+            self.conditions.push(ConditionRow::default());
+        }
+    }
+
+    /// The form showing a stored draft (rows beyond the form's are dropped from view only:
+    /// a draft with more is edited through the API).
+    fn of(d: &NationalMeasureDraft) -> Self {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        let dec = |v: &Option<Decimal>| v.map(|a| a.normalize().to_string()).unwrap_or_default();
+        let mut form = Self {
+            operation: d.operation.as_str().to_owned(),
+            measure_sid: d.measure_sid.map(|x| x.to_string()).unwrap_or_default(),
+            measure_type: s(&d.measure_type),
+            goods_code: s(&d.goods_code),
+            geographical_area: s(&d.geographical_area),
+            excluded_areas: d.excluded_areas.join(", "),
+            additional_code: s(&d.additional_code),
+            order_number: s(&d.order_number),
+            start: d.validity.start.map(|x| x.to_string()).unwrap_or_default(),
+            end: d.validity.end.map(|x| x.to_string()).unwrap_or_default(),
+            components: d
+                .components
+                .iter()
+                .take(COMPONENT_ROWS)
+                .map(|c| ComponentRow {
+                    expression: c.duty_expression_id.clone(),
+                    amount: dec(&c.amount),
+                    monetary_unit: s(&c.monetary_unit),
+                    measurement_unit: s(&c.measurement_unit),
+                    qualifier: s(&c.qualifier),
+                })
+                .collect(),
+            conditions: d
+                .conditions
+                .iter()
+                .take(CONDITION_ROWS)
+                .map(|k| {
+                    let first = k.components.first();
+                    ConditionRow {
+                        code: k.code.clone(),
+                        certificate: s(&k.certificate),
+                        threshold_amount: dec(&k.threshold_amount),
+                        threshold_unit: s(&k.threshold_unit),
+                        action: k.action.clone(),
+                        expression: first
+                            .map(|c| c.duty_expression_id.clone())
+                            .unwrap_or_default(),
+                        amount: first.map(|c| dec(&c.amount)).unwrap_or_default(),
+                        monetary_unit: first.map(|c| s(&c.monetary_unit)).unwrap_or_default(),
+                        measurement_unit: first.map(|c| s(&c.measurement_unit)).unwrap_or_default(),
+                    }
+                })
+                .collect(),
+            footnotes: d.footnotes.join(", "),
+            regulation: s(&d.regulation),
+            legal_base: s(&d.legal_base),
+        };
+        form.pad();
+        form
+    }
+
     fn parse(body: &[u8]) -> Self {
         let p = pairs(body);
         let f = |n: &str| field(&p, n).to_owned();
@@ -441,6 +529,8 @@ struct FormPage {
     form: DraftForm,
     errors: FieldErrors,
     csrf: String,
+    /// The draft being edited (its id and the version read), or `None` for a new draft.
+    editing: Option<(String, i64)>,
 }
 
 impl FormPage {
@@ -634,14 +724,137 @@ fn form_page(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Response {
+    edit_form_page(circle, caller, tenant, form, errors, status, None)
+}
+
+fn edit_form_page(
+    circle: Circle,
+    caller: &Caller,
+    tenant: &TenantCode,
+    form: DraftForm,
+    errors: FieldErrors,
+    status: StatusCode,
+    editing: Option<(String, i64)>,
+) -> Response {
     let page = FormPage {
         layout: Layout::for_caller(circle, "tariff", caller),
         tenant: tenant.to_string(),
         form,
         errors,
         csrf: caller.csrf.clone().unwrap_or_default(),
+        editing,
     };
     render(&page, status, true)
+}
+
+/// `GET …/measure-drafts/{id}/edit`: the form filled in with a draft (its drafter, while it
+/// is a draft).
+async fn edit_form(
+    circle: Circle,
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Response {
+    let caller = match caller_or_login(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let tenant = match tenant_of(circle, &state, &caller, &tenant, Action::MeasureDraft) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    let row = match state.store.scoped(caller.scope()).measure_draft(&id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(circle, &caller, &e.into()),
+    };
+    if row.status() != Some(DraftStatus::Draft) || row.drafted_by != caller.principal.id.to_string()
+    {
+        return error_page(
+            circle,
+            &caller,
+            &ApiError::new(
+                ErrorCode::InvalidTransition,
+                format!(
+                    "only its drafter, {}, edits draft {id}, and only while it is a draft (it is {})",
+                    row.drafted_by, row.status
+                ),
+            ),
+        );
+    }
+    let form = match serde_json::from_value::<NationalMeasureDraft>(row.payload.clone()) {
+        Ok(d) => DraftForm::of(&d),
+        Err(_) => DraftForm::default(),
+    };
+    edit_form_page(
+        circle,
+        &caller,
+        &tenant,
+        form,
+        Vec::new(),
+        StatusCode::OK,
+        Some((row.id, row.version)),
+    )
+}
+
+/// `POST …/measure-drafts/{id}/edit`: the form's draft replaces the draft's content (the API's
+/// amendment, with the version the form was read at).
+async fn save_edit(
+    circle: Circle,
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((tenant, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let caller = match caller_or_login(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let tenant = match tenant_of(circle, &state, &caller, &tenant, Action::MeasureDraft) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    let (state, caller, tenant, id, body) = (&state, &caller, &tenant, id.as_str(), &body[..]);
+    let version = field(&pairs(body), "version").parse::<i64>().ok();
+    let mut form = DraftForm::parse(body);
+    form.pad();
+    let editing = Some((id.to_owned(), version.unwrap_or_default()));
+    let draft = match form.draft() {
+        Ok(d) => d,
+        Err(errors) => {
+            return edit_form_page(
+                circle,
+                caller,
+                tenant,
+                form,
+                errors,
+                StatusCode::BAD_REQUEST,
+                editing,
+            )
+        }
+    };
+    match api::amend(state, caller, tenant.as_str(), id, version, &draft).await {
+        Ok(row) => redirect(format!(
+            "/tariff/{tenant}/measure-drafts/{}?done=amended",
+            row.id
+        )),
+        Err(e) if !e.errors.is_empty() => {
+            let errors = e
+                .errors
+                .iter()
+                .map(|f| (f.pointer.clone(), f.detail.clone()))
+                .collect();
+            edit_form_page(
+                circle,
+                caller,
+                tenant,
+                form,
+                errors,
+                e.code.status(),
+                editing,
+            )
+        }
+        Err(e) => draft_page(circle, state, caller, tenant, id, None, Some(e)).await,
+    }
 }
 
 async fn new_form(
@@ -683,12 +896,7 @@ async fn create(
         Err(r) => return *r,
     };
     let mut form = DraftForm::parse(&body);
-    while form.components.len() < COMPONENT_ROWS {
-        form.components.push(ComponentRow::default());
-    }
-    while form.conditions.len() < CONDITION_ROWS {
-        form.conditions.push(ConditionRow::default());
-    }
+    form.pad();
     let draft = match form.draft() {
         Ok(d) => d,
         Err(errors) => {
@@ -848,6 +1056,7 @@ async fn show(
         ),
         "rejected" => Some("The draft is rejected.".to_owned()),
         "withdrawn" => Some("The draft is withdrawn.".to_owned()),
+        "amended" => Some("The draft is saved; it is checked again on approval.".to_owned()),
         _ => None,
     };
     draft_page(circle, &state, &caller, &tenant, &id, notice, None).await

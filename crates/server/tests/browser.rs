@@ -984,6 +984,20 @@ async fn national_measure_drafted_then_approved_by_a_second_officer() {
     let details = text_of(&c, "#draft-details").await;
     assert!(details.contains("condition B, document N954"), "{details}");
     let draft_path = path(&c).await;
+    // Edited before submitting: the form comes back filled in.
+    click(&c, "#edit-draft").await;
+    let amount = c
+        .find(Locator::Css("input[name='c0_amount']"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(amount.as_deref(), Some("5"));
+    fill_name(&c, "c0_amount", "6").await;
+    click(&c, "#save-draft").await;
+    text_of(&c, "#notice").await;
+    assert!(text_of(&c, "#draft-details").await.contains("6.00 %"));
     click(&c, "#submit").await;
     assert_eq!(text_of(&c, "#draft-status").await, "submitted");
     // The drafter has no approve button.

@@ -3600,6 +3600,55 @@ async fn national_measure_form_conditions() {
         d.text
     );
     assert_eq!(d.body["payload"]["conditions"][0]["action"], "01");
+
+    // The edit page: the form filled in with the draft; saving amends it (the API's amendment).
+    let edit = format!("{page}/edit");
+    let r = call("GET", &edit, None, None, &[("cookie", &jd)]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.text.contains("name=\"c0_amount\" value=\"5\""),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("value=\"N954\""), "{}", r.text);
+    let version = d.body["version"].as_i64().unwrap();
+    let edit_post = |body: String| {
+        let (url, cookie) = (edit.clone(), jd.clone());
+        async move {
+            call(
+                "POST",
+                &url,
+                None,
+                Some(&body),
+                &[
+                    ("content-type", "application/x-www-form-urlencoded"),
+                    ("cookie", &cookie),
+                ],
+            )
+            .await
+        }
+    };
+    let changed = fields.replace("c0_amount=5", "c0_amount=6");
+    // A stale version is a conflict, shown on the draft's page; nothing changes.
+    let r = edit_post(format!("{changed}&version={}", version - 1)).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    let r = edit_post(format!("{changed}&version={version}")).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = call(
+        "GET",
+        &format!("{admin}{}", r.headers["location"].to_str().unwrap()),
+        None,
+        None,
+        &[("cookie", &jd)],
+    )
+    .await;
+    assert!(r.text.contains("The draft is saved"), "{}", r.text);
+    assert!(r.text.contains("6.00 %"), "{}", r.text);
+    // Another officer cannot edit it.
+    let (av, _) = portal_session(&s, "officer:NL/avandijk").await;
+    let r = call("GET", &edit, None, None, &[("cookie", &av)]).await;
+    assert!(r.status >= 400, "{}", r.text);
+    assert!(!r.text.contains("id=\"draft-form\""), "{}", r.text);
 }
 
 #[tokio::test]

@@ -79,6 +79,11 @@ pub struct FileConfig {
     /// The lane per administration, e.g. `DE = "yellow"`.
     #[serde(default)]
     pub transit_lanes: std::collections::HashMap<String, String>,
+    /// The same for import and export declarations (WCO DMS); default `green`.
+    pub declaration_default_lane: Option<String>,
+    /// The import/export lane per administration.
+    #[serde(default)]
+    pub declaration_lanes: std::collections::HashMap<String, String>,
     #[serde(default)]
     pub identity_providers: Vec<ProviderConfig>,
 }
@@ -112,6 +117,8 @@ pub struct Config {
     pub allow_private_webhooks: bool,
     pub transit_default_lane: portorium_server::transit::Lane,
     pub transit_lanes: std::collections::HashMap<String, portorium_server::transit::Lane>,
+    pub declaration_default_lane: portorium_server::transit::Lane,
+    pub declaration_lanes: std::collections::HashMap<String, portorium_server::transit::Lane>,
     pub identity_providers: Vec<ProviderConfig>,
 }
 
@@ -159,6 +166,15 @@ pub fn load(common: &Common, serve: Option<&ServeArgs>) -> Result<Config> {
         .iter()
         .map(|(t, l)| Ok((t.to_ascii_uppercase(), lane(l)?)))
         .collect::<Result<_>>()?;
+    let declaration_default_lane = match &file.declaration_default_lane {
+        Some(l) => lane(l)?,
+        None => portorium_server::transit::Lane::Green,
+    };
+    let declaration_lanes = file
+        .declaration_lanes
+        .iter()
+        .map(|(t, l)| Ok((t.to_ascii_uppercase(), lane(l)?)))
+        .collect::<Result<_>>()?;
     let all_loopback = [trader_addr, admin_addr, ops_addr]
         .iter()
         .all(|a| a.ip().is_loopback());
@@ -198,6 +214,8 @@ pub fn load(common: &Common, serve: Option<&ServeArgs>) -> Result<Config> {
         allow_private_webhooks: file.allow_private_webhooks.unwrap_or(false),
         transit_default_lane,
         transit_lanes,
+        declaration_default_lane,
+        declaration_lanes,
         identity_providers: file.identity_providers,
     })
 }
@@ -308,7 +326,8 @@ mod tests {
         let path = dir.path().join("p.toml");
         std::fs::write(
             &path,
-            "dms_xsd_dir = \"/opt/dms\"\nallow_private_webhooks = true\n",
+            "dms_xsd_dir = \"/opt/dms\"\nallow_private_webhooks = true\n\
+             declaration_default_lane = \"yellow\"\n[declaration_lanes]\nde = \"red\"\n",
         )
         .unwrap();
         let common = Common {
@@ -318,6 +337,14 @@ mod tests {
         };
         let cfg = load(&common, None).unwrap();
         assert!(cfg.allow_private_webhooks);
+        assert_eq!(
+            cfg.declaration_default_lane,
+            portorium_server::transit::Lane::Yellow
+        );
+        assert_eq!(
+            cfg.declaration_lanes.get("DE"),
+            Some(&portorium_server::transit::Lane::Red)
+        );
         if std::env::var_os("PORTORIUM_DMS_XSD_DIR").is_none() {
             assert_eq!(cfg.dms_xsd_dir, Some(PathBuf::from("/opt/dms")));
         }

@@ -602,19 +602,19 @@ fn init_logging(format: &str) {
     }
 }
 
-/// The WCO DMS service's settings: the schema directory (loaded on first use), every
-/// administration in the green lane.
-fn dms_settings(dir: Option<PathBuf>) -> portorium_server::dms::DmsSettings {
+/// The WCO DMS service's settings: the schema directory (loaded on first use) and the
+/// configured lanes.
+fn dms_settings(
+    dir: Option<PathBuf>,
+    default_lane: portorium_server::risk::Lane,
+    lanes: std::collections::HashMap<String, portorium_server::risk::Lane>,
+) -> portorium_server::dms::DmsSettings {
     if dir.is_none() {
         tracing::warn!(
             "WCO DMS schemas not found (set PORTORIUM_DMS_XSD_DIR or dms_xsd_dir): the /customs/declarations endpoints answer 503 schemas_unavailable"
         );
     }
-    portorium_server::dms::DmsSettings::new(
-        dir,
-        portorium_server::risk::Lane::Green,
-        std::collections::HashMap::new(),
-    )
+    portorium_server::dms::DmsSettings::new(dir, default_lane, lanes)
 }
 
 async fn serve(cfg: Config) -> Result<()> {
@@ -677,7 +677,11 @@ async fn serve(cfg: Config) -> Result<()> {
                 cfg.transit_default_lane,
                 cfg.transit_lanes.clone(),
             ),
-            dms: dms_settings(cfg.dms_xsd_dir.clone()),
+            dms: dms_settings(
+                cfg.dms_xsd_dir.clone(),
+                cfg.declaration_default_lane,
+                cfg.declaration_lanes.clone(),
+            ),
             allow_private_webhooks: cfg.allow_private_webhooks,
             ..ServerConfig::default()
         },

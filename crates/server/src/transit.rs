@@ -430,6 +430,35 @@ async fn office_rule(
     let Some(el) = root.at(path) else {
         return Ok(());
     };
+    office_role(state, el, role, today, out).await
+}
+
+/// Reference-data check of every office of a repeated group (`group/referenceNumber`), e.g.
+/// the offices of transit (role TRA) and of exit for transit (TXT).
+async fn offices_rule(
+    state: &AppState,
+    root: &portorium_declarations::Element,
+    group: &str,
+    role: &str,
+    today: chrono::NaiveDate,
+    out: &mut Vec<FunctionalError>,
+) -> Result<(), ApiError> {
+    for g in root.children_named(group) {
+        if let Some(el) = g.child("referenceNumber") {
+            office_role(state, el, role, today, out).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One office element: known on `today` and with `role` (error 12).
+async fn office_role(
+    state: &AppState,
+    el: &portorium_declarations::Element,
+    role: &str,
+    today: chrono::NaiveDate,
+    out: &mut Vec<FunctionalError>,
+) -> Result<(), ApiError> {
     match state.store.ref_office(&el.text, today).await {
         Ok(o) if o.has_role(role) => {}
         Ok(_) => out.push(rule(
@@ -784,6 +813,24 @@ pub async fn lodge_departure(
         &p.root,
         "CustomsOfficeOfDestinationDeclared/referenceNumber",
         "DES",
+        today,
+        &mut errors,
+    )
+    .await?;
+    offices_rule(
+        state,
+        &p.root,
+        "CustomsOfficeOfTransitDeclared",
+        "TRA",
+        today,
+        &mut errors,
+    )
+    .await?;
+    offices_rule(
+        state,
+        &p.root,
+        "CustomsOfficeOfExitForTransitDeclared",
+        "TXT",
         today,
         &mut errors,
     )

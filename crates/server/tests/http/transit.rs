@@ -1314,6 +1314,89 @@ fn published_code_lists() -> Option<&'static [RefdataBatch]> {
         .as_deref()
 }
 
+/// The declared offices of transit must have the role TRA and the offices of exit for transit
+/// the role TXT in the customs office list (error 12 at each office's element): Hamburg (TRA)
+/// passes, Schiphol (no TRA) and an unknown office do not, nor Rotterdam as exit for transit.
+#[tokio::test]
+async fn transit_offices_of_transit_and_exit_need_their_roles() {
+    let Some(set) = schemas() else { return };
+    let offices = "<CustomsOfficeOfDestinationDeclared><referenceNumber>DE004058</referenceNumber></CustomsOfficeOfDestinationDeclared>";
+    let with = |n: u32, transit: &[&str], exit: &[&str]| {
+        let mut extra = String::new();
+        for (i, o) in transit.iter().enumerate() {
+            extra.push_str(&format!(
+                "<CustomsOfficeOfTransitDeclared><sequenceNumber>{}</sequenceNumber><referenceNumber>{o}</referenceNumber></CustomsOfficeOfTransitDeclared>",
+                i + 1
+            ));
+        }
+        for (i, o) in exit.iter().enumerate() {
+            extra.push_str(&format!(
+                "<CustomsOfficeOfExitForTransitDeclared><sequenceNumber>{}</sequenceNumber><referenceNumber>{o}</referenceNumber></CustomsOfficeOfExitForTransitDeclared>",
+                i + 1
+            ));
+        }
+        let x = demo_declaration(n, "NL").replace(offices, &format!("{offices}{extra}"));
+        assert!(x.contains(&extra));
+        x
+    };
+    for s in TestServer::all().await {
+        let nl = s.token(&format!("trader:{NL_TRADER}"));
+        let r = post_xml(&s, &nl, "departures", &with(41, &["DE004058"], &[])).await;
+        assert_eq!(r.status, 202, "{}: {}", s.db_label, r.text);
+        let id = r.body["departureId"].as_str().unwrap().to_owned();
+        assert_eq!(
+            movement(&s, &nl, "departures", &id).await["state"],
+            "released",
+            "{}",
+            s.db_label
+        );
+
+        let r = post_xml(
+            &s,
+            &nl,
+            "departures",
+            &with(42, &["DE004058", "NL000510", "XX000000"], &["NL000396"]),
+        )
+        .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let bad = r.body["departureId"].as_str().unwrap().to_owned();
+        assert_eq!(
+            movement(&s, &nl, "departures", &bad).await["state"],
+            "rejected",
+            "{}",
+            s.db_label
+        );
+        let bodies = check_outbound(&s, &set, &nl, "departures", &bad).await;
+        let (ty, cc056) = bodies.last().unwrap();
+        assert_eq!(ty, "CC056C");
+        let text = lines(cc056);
+        for (pointer, value) in [
+            (
+                "/CC015C/CustomsOfficeOfTransitDeclared[2]/referenceNumber",
+                "NL000510",
+            ),
+            (
+                "/CC015C/CustomsOfficeOfTransitDeclared[3]/referenceNumber",
+                "XX000000",
+            ),
+            (
+                "/CC015C/CustomsOfficeOfExitForTransitDeclared/referenceNumber",
+                "NL000396",
+            ),
+        ] {
+            assert!(
+                text.contains(&format!(
+                    "<errorPointer>{pointer}</errorPointer><errorCode>12</errorCode>"
+                )) && text.contains(&format!(
+                    "<originalAttributeValue>{value}</originalAttributeValue>"
+                )),
+                "{pointer}: {cc056}"
+            );
+        }
+        assert_eq!(cc056.matches("<FunctionalError>").count(), 3, "{cc056}");
+    }
+}
+
 /// The demo declaration with another identification, LRN and country of dispatch.
 fn demo_declaration(n: u32, dispatch: &str) -> String {
     include_str!("../fixtures/cc015c-demo.xml")

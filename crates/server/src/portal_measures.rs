@@ -813,11 +813,26 @@ async fn save_edit(
         Ok(t) => t,
         Err(r) => return *r,
     };
-    let (state, caller, tenant, id, body) = (&state, &caller, &tenant, id.as_str(), &body[..]);
-    let version = field(&pairs(body), "version").parse::<i64>().ok();
+    let version = field(&pairs(&body), "version").parse::<i64>().ok();
+    save_form(circle, &state, &caller, &tenant, &body, Some((id, version))).await
+}
+
+/// The form posted, as a new draft (`editing` `None`) or as the amendment of draft `id` read
+/// at `version`: shape errors and rule violations are shown on the form; saved, the draft's
+/// page.
+async fn save_form(
+    circle: Circle,
+    state: &AppState,
+    caller: &Caller,
+    tenant: &TenantCode,
+    body: &[u8],
+    editing: Option<(String, Option<i64>)>,
+) -> Response {
     let mut form = DraftForm::parse(body);
     form.pad();
-    let editing = Some((id.to_owned(), version.unwrap_or_default()));
+    let shown = editing
+        .as_ref()
+        .map(|(id, v)| (id.clone(), v.unwrap_or_default()));
     let draft = match form.draft() {
         Ok(d) => d,
         Err(errors) => {
@@ -828,14 +843,25 @@ async fn save_edit(
                 form,
                 errors,
                 StatusCode::BAD_REQUEST,
-                editing,
+                shown,
             )
         }
     };
-    match api::amend(state, caller, tenant.as_str(), id, version, &draft).await {
+    let saved = match &editing {
+        None => api::create(state, caller, tenant.as_str(), &draft).await,
+        Some((id, version)) => {
+            api::amend(state, caller, tenant.as_str(), id, *version, &draft).await
+        }
+    };
+    match saved {
         Ok(row) => redirect(format!(
-            "/tariff/{tenant}/measure-drafts/{}?done=amended",
-            row.id
+            "/tariff/{tenant}/measure-drafts/{}{}",
+            row.id,
+            if editing.is_some() {
+                "?done=amended"
+            } else {
+                ""
+            }
         )),
         Err(e) if !e.errors.is_empty() => {
             let errors = e
@@ -843,17 +869,12 @@ async fn save_edit(
                 .iter()
                 .map(|f| (f.pointer.clone(), f.detail.clone()))
                 .collect();
-            edit_form_page(
-                circle,
-                caller,
-                tenant,
-                form,
-                errors,
-                e.code.status(),
-                editing,
-            )
+            edit_form_page(circle, caller, tenant, form, errors, e.code.status(), shown)
         }
-        Err(e) => draft_page(circle, state, caller, tenant, id, None, Some(e)).await,
+        Err(e) => match &editing {
+            Some((id, _)) => draft_page(circle, state, caller, tenant, id, None, Some(e)).await,
+            None => error_page(circle, caller, &e),
+        },
     }
 }
 
@@ -895,33 +916,7 @@ async fn create(
         Ok(t) => t,
         Err(r) => return *r,
     };
-    let mut form = DraftForm::parse(&body);
-    form.pad();
-    let draft = match form.draft() {
-        Ok(d) => d,
-        Err(errors) => {
-            return form_page(
-                circle,
-                &caller,
-                &tenant,
-                form,
-                errors,
-                StatusCode::BAD_REQUEST,
-            )
-        }
-    };
-    match api::create(&state, &caller, tenant.as_str(), &draft).await {
-        Ok(row) => redirect(format!("/tariff/{tenant}/measure-drafts/{}", row.id)),
-        Err(e) if !e.errors.is_empty() => {
-            let errors = e
-                .errors
-                .iter()
-                .map(|f| (f.pointer.clone(), f.detail.clone()))
-                .collect();
-            form_page(circle, &caller, &tenant, form, errors, e.code.status())
-        }
-        Err(e) => error_page(circle, &caller, &e),
-    }
+    save_form(circle, &state, &caller, &tenant, &body, None).await
 }
 
 struct Row {

@@ -433,6 +433,43 @@ async fn office_rule(
     office_role(state, el, role, today, out).await
 }
 
+/// The declared offices of a CC015C or CC013C: destination (DES), transit (TRA) and exit for
+/// transit (TXT), each in the customs office list with its role (error 12).
+async fn declared_offices_rule(
+    state: &AppState,
+    root: &portorium_declarations::Element,
+    today: chrono::NaiveDate,
+    out: &mut Vec<FunctionalError>,
+) -> Result<(), ApiError> {
+    office_rule(
+        state,
+        root,
+        "CustomsOfficeOfDestinationDeclared/referenceNumber",
+        "DES",
+        today,
+        out,
+    )
+    .await?;
+    offices_rule(
+        state,
+        root,
+        "CustomsOfficeOfTransitDeclared",
+        "TRA",
+        today,
+        out,
+    )
+    .await?;
+    offices_rule(
+        state,
+        root,
+        "CustomsOfficeOfExitForTransitDeclared",
+        "TXT",
+        today,
+        out,
+    )
+    .await
+}
+
 /// Reference-data check of every office of a repeated group (`group/referenceNumber`), e.g.
 /// the offices of transit (role TRA) and of exit for transit (TXT).
 async fn offices_rule(
@@ -808,33 +845,7 @@ pub async fn lodge_departure(
         &mut errors,
     )
     .await?;
-    office_rule(
-        state,
-        &p.root,
-        "CustomsOfficeOfDestinationDeclared/referenceNumber",
-        "DES",
-        today,
-        &mut errors,
-    )
-    .await?;
-    offices_rule(
-        state,
-        &p.root,
-        "CustomsOfficeOfTransitDeclared",
-        "TRA",
-        today,
-        &mut errors,
-    )
-    .await?;
-    offices_rule(
-        state,
-        &p.root,
-        "CustomsOfficeOfExitForTransitDeclared",
-        "TXT",
-        today,
-        &mut errors,
-    )
-    .await?;
+    declared_offices_rule(state, &p.root, today, &mut errors).await?;
     code_list_rules(state, &p, today, &mut errors).await?;
     authorisation_rules(state, caller, &office, &eori, &p, today, &mut errors).await?;
     let (covers, invalid) = guarantee_checks(state, caller, &office, &eori, &p, today).await?;
@@ -1246,6 +1257,7 @@ pub async fn departure_message(
     let checks = match (p.message_type, &current.office_of_departure) {
         (MessageType::CC013C, Some(o)) => {
             let office = office_param("/CC013C/CustomsOfficeOfDeparture/referenceNumber", Some(o))?;
+            declared_offices_rule(state, &p.root, today, &mut errors).await?;
             authorisation_rules(state, caller, &office, &eori, &p, today, &mut errors).await?;
             Some(guarantee_checks(state, caller, &office, &eori, &p, today).await?)
         }

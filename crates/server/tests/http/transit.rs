@@ -1394,6 +1394,31 @@ async fn transit_offices_of_transit_and_exit_need_their_roles() {
             );
         }
         assert_eq!(cc056.matches("<FunctionalError>").count(), 3, "{cc056}");
+
+        // An amendment of the released movement naming an office of transit without TRA:
+        // CC056C with error 12 at that office, the movement unchanged.
+        let amend = with(43, &["NL000510"], &[])
+            .replace("CC015C", "CC013C")
+            .replace("CL-LRN-43", "CL-LRN-41")
+            .replace(
+                "<bindingItinerary>0</bindingItinerary>",
+                "<bindingItinerary>0</bindingItinerary><amendmentTypeFlag>0</amendmentTypeFlag>",
+            );
+        let r = post_xml(&s, &nl, &format!("departures/{id}/messages"), &amend).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let bodies = check_outbound(&s, &set, &nl, "departures", &id).await;
+        let (ty, cc056) = bodies.last().unwrap();
+        assert_eq!(ty, "CC056C");
+        assert!(
+            cc056.contains(
+                "<errorPointer>/CC013C/CustomsOfficeOfTransitDeclared/referenceNumber</errorPointer>"
+            ),
+            "{cc056}"
+        );
+        assert_eq!(
+            movement(&s, &nl, "departures", &id).await["state"],
+            "released"
+        );
     }
 }
 

@@ -164,6 +164,28 @@ async fn text_of(c: &Client, css: &str) -> String {
     }
 }
 
+/// Waits until the element's text is `want`: after a click that reloads a page holding the
+/// same element (a status badge), the old page's element may be found first and go stale.
+async fn wait_text(c: &Client, css: &str, want: &str) {
+    let start = Instant::now();
+    let mut last = String::new();
+    while start.elapsed() < WAIT {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            if let Ok(t) = e.text().await {
+                if t == want {
+                    return;
+                }
+                last = t;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "`{css}` did not become {want:?} within {WAIT:?} (last {last:?}); {}",
+        shown(c).await
+    );
+}
+
 async fn path(c: &Client) -> String {
     c.current_url()
         .await
@@ -999,7 +1021,7 @@ async fn national_measure_drafted_then_approved_by_a_second_officer() {
     text_of(&c, "#notice").await;
     assert!(text_of(&c, "#draft-details").await.contains("6.00 %"));
     click(&c, "#submit").await;
-    assert_eq!(text_of(&c, "#draft-status").await, "submitted");
+    wait_text(&c, "#draft-status", "submitted").await;
     // The drafter has no approve button.
     assert!(c.find(Locator::Id("approve")).await.is_err());
     log_out(&c).await;
@@ -1007,7 +1029,7 @@ async fn national_measure_drafted_then_approved_by_a_second_officer() {
     log_in(&c, &admin, "officer:NL/avandijk", PASSWORD).await;
     c.goto(&format!("{admin}{draft_path}")).await.unwrap();
     click(&c, "#approve").await;
-    assert_eq!(text_of(&c, "#draft-status").await, "approved");
+    wait_text(&c, "#draft-status", "approved").await;
     let sid = text_of(&c, "#measure-sid").await;
     assert!(sid.starts_with("1349"), "a national SID of NL: {sid}");
     c.close().await.unwrap();

@@ -139,9 +139,12 @@ pub(crate) fn render(t: &impl Template, status: StatusCode, private: bool) -> Re
     }
 }
 
-pub(crate) fn see_other(to: &'static str) -> Response {
+/// A 303 to `to` (a path of the portal), not cached.
+pub(crate) fn see_other(to: &str) -> Response {
     let mut resp = StatusCode::SEE_OTHER.into_response();
-    set(&mut resp, header::LOCATION, to);
+    if let Ok(v) = HeaderValue::from_str(to) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
     set(&mut resp, header::CACHE_CONTROL, "no-store");
     resp
 }

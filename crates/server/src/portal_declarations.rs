@@ -219,20 +219,10 @@ fn shared_pages(t: Table) -> Table {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn redirect(to: &str) -> Response {
-    let mut resp = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
-
 /// After an htmx request: a full navigation to `to` (`HX-Redirect`); otherwise a 303.
 fn redirect_for(headers: &HeaderMap, to: &str) -> Response {
     if !is_htmx(headers) {
-        return redirect(to);
+        return see_other(to);
     }
     let mut resp = StatusCode::OK.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {
@@ -1062,7 +1052,7 @@ async fn lodge_form(
                 )
                 .await
             }
-            Ok(None) => redirect(&format!("/declarations/transit/{}", a.movement_id)),
+            Ok(None) => see_other(&format!("/declarations/transit/{}", a.movement_id)),
             Err(e) => error_page(circle, &caller, &e),
         },
         Err(e) if !e.errors.is_empty() => {
@@ -1484,7 +1474,7 @@ async fn transit_decision(
         code: opt(field(&p, "code")),
     };
     match transit::decide(&state, &caller, &id, &body).await {
-        Ok(m) => redirect(&format!(
+        Ok(m) => see_other(&format!(
             "/declarations/transit/{}?done={}",
             m.id,
             decision_name(decision)
@@ -1662,7 +1652,7 @@ async fn dms_decision(
         results: opt(findings).map(|f| serde_json::json!({ "findings": f })),
     };
     match dms::decide(&state, &caller, &id, body).await {
-        Ok(d) => redirect(&format!("/declarations/dms/{}?done={decision}", d.id)),
+        Ok(d) => see_other(&format!("/declarations/dms/{}?done={decision}", d.id)),
         Err(e) => show_dms(circle, &state, &caller, &id, None, Some(e)).await,
     }
 }

@@ -17,8 +17,8 @@ use crate::state::{AppState, Caller, MaybeCaller};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{on, MethodFilter};
 use chrono::NaiveDate;
 use portorium_kernel::{Circle, TenantCode};
@@ -117,16 +117,6 @@ pub fn pages(t: Table) -> Table {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-fn redirect(to: String) -> Response {
-    let mut resp = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(&to) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
 
 #[derive(Template)]
 #[template(path = "message.html")]
@@ -854,7 +844,7 @@ async fn save_form(
         }
     };
     match saved {
-        Ok(row) => redirect(format!(
+        Ok(row) => see_other(&format!(
             "/tariff/{tenant}/measure-drafts/{}{}",
             row.id,
             if editing.is_some() {
@@ -1087,7 +1077,7 @@ async fn step(
         )),
     };
     match result {
-        Ok(row) => redirect(format!(
+        Ok(row) => see_other(&format!(
             "/tariff/{tenant}/measure-drafts/{}?done={}",
             row.id, row.status
         )),

@@ -8,10 +8,7 @@ use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use clap::Subcommand;
 use portorium_kernel::{Clock, Eori, PrincipalId, SystemClock, TenantCode};
-use portorium_refdata::RefdataFile;
-use portorium_store::{
-    NewAuthorisation, NewGuarantee, NewRefCode, NewRefOffice, Page, RefdataBatch, Scope,
-};
+use portorium_store::{NewAuthorisation, NewGuarantee, Page, Scope};
 use rust_decimal::Decimal;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -112,50 +109,6 @@ fn today() -> NaiveDate {
     SystemClock.now().date_naive()
 }
 
-/// The store batches of a parsed file.
-pub fn batches(file: RefdataFile) -> Vec<RefdataBatch> {
-    let mut out = Vec::new();
-    if let Some(catalogue) = file.catalogue {
-        out.push(RefdataBatch::Catalogue(catalogue));
-    }
-    if let Some(offices) = file.offices {
-        out.push(RefdataBatch::Offices(
-            offices
-                .into_iter()
-                .map(|o| NewRefOffice {
-                    reference: o.reference,
-                    country: o.country,
-                    name: o.name,
-                    city: o.city,
-                    postal_code: o.postal_code,
-                    unlocode: o.unlocode,
-                    main_office: o.main_office,
-                    trader_dedicated: o.trader_dedicated,
-                    roles: o.roles,
-                    valid_from: o.valid_from,
-                    valid_to: o.valid_to,
-                })
-                .collect(),
-        ));
-    }
-    for list in file.code_lists {
-        out.push(RefdataBatch::Codes {
-            list: list.name,
-            codes: list
-                .codes
-                .into_iter()
-                .map(|c| NewRefCode {
-                    code: c.code,
-                    description: c.description,
-                    valid_from: c.valid_from,
-                    valid_to: c.valid_to,
-                })
-                .collect(),
-        });
-    }
-    out
-}
-
 pub async fn refdata(cfg: &Config, cmd: RefdataCmd) -> Result<()> {
     match cmd {
         RefdataCmd::Import { files } => {
@@ -169,7 +122,7 @@ pub async fn refdata(cfg: &Config, cmd: RefdataCmd) -> Result<()> {
                 for skipped in &file.skipped {
                     eprintln!("{}: {skipped} is not a code list, skipped", path.display());
                 }
-                all.extend(batches(file));
+                all.extend(portorium_server::refdata::batches(file));
                 names.push(
                     path.file_name()
                         .map(|n| n.to_string_lossy().into_owned())

@@ -14,6 +14,7 @@ pub mod portal_declarations;
 pub mod portal_measures;
 pub mod portal_quotas;
 pub mod portal_tariff;
+pub mod refdata;
 pub mod risk;
 pub mod routes;
 pub mod state;

@@ -1290,24 +1290,12 @@ fn published_code_lists() -> Option<&'static [RefdataBatch]> {
             let mut out = Vec::new();
             for file in [col, spec.join("code_lists.csv")] {
                 let f = portorium_refdata::parse(&std::fs::read(&file).unwrap()).unwrap();
-                if let Some(catalogue) = f.catalogue {
-                    out.push(RefdataBatch::Catalogue(catalogue));
-                }
-                for list in f.code_lists {
-                    out.push(RefdataBatch::Codes {
-                        list: list.name,
-                        codes: list
-                            .codes
-                            .into_iter()
-                            .map(|c| NewRefCode {
-                                code: c.code,
-                                description: c.description,
-                                valid_from: c.valid_from,
-                                valid_to: c.valid_to,
-                            })
-                            .collect(),
-                    });
-                }
+                // The code lists and the catalogue, not the office list (see above).
+                out.extend(
+                    portorium_server::refdata::batches(f)
+                        .into_iter()
+                        .filter(|b| !matches!(b, RefdataBatch::Offices(_))),
+                );
             }
             Some(out)
         })

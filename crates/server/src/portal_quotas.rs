@@ -598,6 +598,23 @@ fn decimal_field(body: &[u8], name: &str, pointer: &str) -> Result<Decimal, ApiE
     })
 }
 
+/// The form's acceptance time (`YYYY-MM-DDTHH:MM[:SS]`, UTC), or now when it is empty.
+fn acceptance_time(state: &AppState, text: &str) -> Result<DateTime<Utc>, ApiError> {
+    if text.is_empty() {
+        return Ok(state.clock().now());
+    }
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .map(|n| n.and_utc())
+        .map_err(|_| {
+            ApiError::field(
+                ErrorCode::InvalidField,
+                "/acceptance_time",
+                "a date and time (UTC) such as 2026-06-15T10:30",
+            )
+        })
+}
+
 /// `POST …/quotas/{order_number}/draw` or `…/return` (administration gateway): the API's
 /// draw (accepted now) or return, then the quota page with the allocation; a refusal is
 /// shown on the quota page with the fields' errors.
@@ -616,60 +633,38 @@ async fn act(
             .map(|v| v.trim().to_owned())
             .unwrap_or_default()
     };
-    let accepted = match text("accepted_at").as_str() {
-        "" => Ok(state.clock().now()),
-        t => chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
-            .or_else(|_| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
-            .map(|n| n.and_utc())
-            .map_err(|_| {
-                ApiError::field(
-                    ErrorCode::InvalidField,
-                    "/acceptance_time",
-                    "a date and time (UTC) such as 2026-06-15T10:30",
-                )
-            }),
-    };
-    let result = match action.as_str() {
-        "draw" => {
-            match decimal_field(&body, "quantity", "/quantity").and_then(|q| Ok((q, accepted?))) {
-                Ok((quantity, acceptance_time)) => allocate(
-                    &state,
-                    &c,
-                    &tenant,
-                    &order_number,
-                    AllocationRequestBody {
-                        quantity,
-                        unit: text("unit"),
-                        acceptance_time,
-                        declaration_reference: Some(text("declaration_reference"))
-                            .filter(|r| !r.is_empty()),
-                    },
-                )
-                .await
-                .map(|v| v.allocation.id),
-                Err(e) => Err(e),
+    let result: Result<String, ApiError> = async {
+        let quantity = decimal_field(&body, "quantity", "/quantity");
+        match action.as_str() {
+            "draw" => {
+                let body = AllocationRequestBody {
+                    quantity: quantity?,
+                    unit: text("unit"),
+                    acceptance_time: acceptance_time(&state, &text("accepted_at"))?,
+                    declaration_reference: Some(text("declaration_reference"))
+                        .filter(|r| !r.is_empty()),
+                };
+                Ok(allocate(&state, &c, &tenant, &order_number, body)
+                    .await?
+                    .allocation
+                    .id)
             }
-        }
-        "return" => match decimal_field(&body, "quantity", "/quantity") {
-            Ok(quantity) => give_back(
-                &state,
-                &c,
-                &tenant,
-                &order_number,
-                ReturnBody {
+            "return" => {
+                let body = ReturnBody {
                     request_id: text("request_id"),
-                    quantity,
-                },
-            )
-            .await
-            .map(|r| r.request_id),
-            Err(e) => Err(e),
-        },
-        _ => Err(ApiError::new(
-            ErrorCode::RouteNotFound,
-            "no such action on a quota: draw or return",
-        )),
-    };
+                    quantity: quantity?,
+                };
+                Ok(give_back(&state, &c, &tenant, &order_number, body)
+                    .await?
+                    .request_id)
+            }
+            _ => Err(ApiError::new(
+                ErrorCode::RouteNotFound,
+                "no such action on a quota: draw or return",
+            )),
+        }
+    }
+    .await;
     let back = format!(
         "/tariff/{}/quotas",
         tenant.chars().take(4).collect::<String>()
@@ -682,11 +677,7 @@ async fn act(
                 order_number.chars().take(6).collect::<String>(),
                 form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
             );
-            let mut resp = StatusCode::SEE_OTHER.into_response();
-            if let Ok(v) = axum::http::HeaderValue::from_str(&to) {
-                resp.headers_mut().insert(axum::http::header::LOCATION, v);
-            }
-            resp
+            see_other(&to)
         }
         Err(e) if e.code.status().is_client_error() && e.code != ErrorCode::RouteNotFound => {
             let status = e.code.status();

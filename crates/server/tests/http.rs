@@ -1266,6 +1266,8 @@ async fn tariff_commodity_and_duty_calculation() {
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["commodity"]["code"], "0103921100");
         assert_eq!(r.body["commodity"]["declarable"], true);
+        // No unit in the TARIC3 nomenclature records: it comes from the 109 measure (NAR).
+        assert_eq!(r.body["commodity"]["supplementary_unit"], "p/st");
         assert_eq!(r.body["ancestors"][0]["code"], "0100000000");
         assert_eq!(r.body["as_of"], "2021-06-15");
         let measures = r.body["measures"].as_array().unwrap();

@@ -14,7 +14,8 @@ use chrono::{Datelike, NaiveDate};
 use portorium_kernel::TenantCode;
 use portorium_tariff::duty::{describe, DutyError, Quantities};
 use portorium_tariff::measures::{
-    applicable_measures, calculate, measure_type, CalcError, CalcRequest, Measure, CURRENCY,
+    applicable_measures, calculate, measure_type, supplementary_unit, CalcError, CalcRequest,
+    Measure, CURRENCY,
 };
 use portorium_tariff::nomenclature::{GoodsCode, NomenclatureItem};
 use rust_decimal::Decimal;
@@ -31,6 +32,10 @@ pub struct CommodityLine {
     pub indent: u32,
     pub description: String,
     pub declarable: bool,
+    /// The supplementary unit to declare, e.g. `"p/st"`: from the nomenclature (CN file), or
+    /// else, on the commodity endpoint, from its supplementary-unit measure (TARIC types 109
+    /// and 110) valid on the date.
+    #[schema(example = "p/st")]
     pub supplementary_unit: Option<String>,
 }
 
@@ -232,8 +237,13 @@ pub(crate) async fn commodity_view(
             v
         }
     };
+    let mut commodity = CommodityLine::from(item);
+    if commodity.supplementary_unit.is_none() {
+        // TARIC carries it as a measure (109, 110) rather than on the nomenclature line.
+        commodity.supplementary_unit = supplementary_unit(tariff, &codes, origin.as_deref(), as_of);
+    }
     Ok(Json(CommodityView {
-        commodity: item.into(),
+        commodity,
         ancestors: built
             .data
             .nomenclature

@@ -104,3 +104,53 @@ pub fn me66_exclusion_is_member(measure: &Measure, data: &TariffData, date: Naiv
             || data.is_member(&measure.geographical_area, ex, date)
     })
 }
+
+/// TARIC measure type of a supplementary unit (any movement of the goods).
+pub const SUPPLEMENTARY_UNIT: &str = "109";
+/// TARIC measure type of a supplementary unit on import.
+pub const SUPPLEMENTARY_UNIT_IMPORT: &str = "110";
+
+/// The supplementary unit of a commodity on `date`, read from its measures of type 109
+/// (supplementary unit) and 110 (supplementary unit on import), as TARIC carries it: the
+/// unit (and qualifier) of the measure's component, shown as its abbreviation (`NAR` →
+/// `"p/st"`, `LPA` → `"l alc. 100%"`). An import measure (110) wins over a general one (109),
+/// and a measure on the commodity's own code over one on an ancestor. With an origin, the
+/// measure must apply to it (see [`applies_to_origin`]); without one, it must be erga omnes.
+/// `None` when no such measure is valid on the date.
+pub fn supplementary_unit(
+    data: &TariffData,
+    nomenclature_ancestors: &[GoodsCode],
+    origin: Option<&str>,
+    date: NaiveDate,
+) -> Option<String> {
+    let depth = |m: &Measure| m.goods_code.significant().len();
+    nomenclature_ancestors
+        .iter()
+        .flat_map(|code| data.measures_on(code))
+        .filter(|m| {
+            m.measure_type == SUPPLEMENTARY_UNIT || m.measure_type == SUPPLEMENTARY_UNIT_IMPORT
+        })
+        .filter(|m| match origin {
+            Some(o) => applies_to_origin(data, m, o, date),
+            None => m.geographical_area == ERGA_OMNES && data.effective_validity(m).contains(date),
+        })
+        .filter_map(|m| {
+            let c = m.components.iter().find(|c| c.measurement_unit.is_some())?;
+            let unit = c.measurement_unit.as_deref()?;
+            Some((m, unit, c.qualifier.as_deref()))
+        })
+        .max_by_key(|(m, _, _)| {
+            (
+                m.measure_type == SUPPLEMENTARY_UNIT_IMPORT,
+                depth(m),
+                std::cmp::Reverse(m.sid),
+            )
+        })
+        .map(|(_, unit, qualifier)| {
+            let unit = crate::duty::unit_abbreviation(unit);
+            match qualifier {
+                Some(q) => format!("{unit} {}", crate::duty::qualifier_abbreviation(q)),
+                None => unit.to_owned(),
+            }
+        })
+}

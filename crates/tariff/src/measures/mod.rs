@@ -60,6 +60,7 @@ mod types;
 
 pub use applicability::{
     applicable_measures, applies_to_origin, me32_overlaps, me66_exclusion_is_member,
+    supplementary_unit, SUPPLEMENTARY_UNIT, SUPPLEMENTARY_UNIT_IMPORT,
 };
 pub use calculate::{
     calculate, calculate_with_meursing, meursing_figures, CalcError, CalcRequest, Calculation,

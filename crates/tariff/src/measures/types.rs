@@ -96,6 +96,8 @@ pub const MEASURE_TYPES: &[(&str, &str, char, MeasureKind)] = &[
     ("103", "Third country duty", 'C', MeasureKind::ThirdCountry),
     ("105", "Non preferential duty under end-use", 'C', MeasureKind::ThirdCountry),
     ("106", "Customs Union Duty", 'C', MeasureKind::Preference),
+    ("109", "Supplementary unit", 'O', MeasureKind::Other),
+    ("110", "Supplementary unit import", 'O', MeasureKind::Other),
     ("112", "Autonomous tariff suspension", 'C', MeasureKind::Suspension),
     ("115", "Autonomous suspension under end-use", 'C', MeasureKind::Suspension),
     (

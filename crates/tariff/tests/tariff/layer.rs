@@ -15,7 +15,9 @@ use portorium_tariff::layer::{
     build, changes_from_envelope, changes_from_nomenclature, Change, LayerData, LayerError,
     RecordRef,
 };
-use portorium_tariff::measures::{applicable_measures, calculate, CalcRequest, OptionKind};
+use portorium_tariff::measures::{
+    applicable_measures, calculate, supplementary_unit, CalcRequest, OptionKind,
+};
 use portorium_tariff::nomenclature::{GoodsCode, NomenclatureItem};
 use portorium_tariff::taric3::parse_envelope;
 use rust_decimal::Decimal;
@@ -121,6 +123,29 @@ fn uk_envelopes_round_trip() {
             (2046828, "35.10 EUR / 100 kg".to_owned()),
             (20087819, String::new())
         ]
+    );
+    // The supplementary unit is carried by the 109 measure (erga omnes, NAR), from 2008.
+    let chain = ancestors(&sows, "0103921100");
+    for (origin, date, unit) in [
+        (None, "2021-06-15", Some("p/st")),
+        (Some("CN"), "2021-06-15", Some("p/st")),
+        (None, "2007-12-31", None),
+    ] {
+        assert_eq!(
+            supplementary_unit(&sows.tariff, &chain, origin, day(date)).as_deref(),
+            unit,
+            "{origin:?} on {date}"
+        );
+    }
+    assert_eq!(
+        supplementary_unit(
+            &sows.tariff,
+            &ancestors(&sows, "0103920000"),
+            None,
+            day("2021-06-15")
+        ),
+        None,
+        "not on the heading"
     );
     let cn = types(&sows, "0103921100", "CN");
     for t in ["103", "105", "109", "482", "750"] {

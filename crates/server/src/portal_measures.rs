@@ -29,10 +29,14 @@ use portorium_trust::Action;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
-/// Component rows the form offers.
+/// Component rows the form offers at least.
 const COMPONENT_ROWS: usize = 3;
-/// Condition rows the form offers.
+/// Condition rows the form offers at least.
 const CONDITION_ROWS: usize = 3;
+/// Rows of each kind read from a posted form at most (far more than any TARIC measure has).
+const MAX_ROWS: usize = 60;
+/// Empty rows added by the form's "More rows" button.
+const MORE_ROWS: usize = 3;
 
 /// The editor's pages (administration gateway only).
 pub fn pages(t: Table) -> Table {
@@ -178,8 +182,24 @@ struct ComponentRow {
     qualifier: String,
 }
 
+impl ComponentRow {
+    fn is_empty(&self) -> bool {
+        [
+            &self.expression,
+            &self.amount,
+            &self.monetary_unit,
+            &self.measurement_unit,
+            &self.qualifier,
+        ]
+        .iter()
+        .all(|f| f.is_empty())
+    }
+}
+
 /// One condition row as typed: the condition, its document or threshold, the action and
-/// (optionally) the one component it applies.
+/// (optionally) the first component it applies. A row with only a component (no code,
+/// document, threshold or action) continues the condition above with one more component,
+/// as in `12.80 % + 29.80 EUR / 100 kg`.
 #[derive(Default, Clone)]
 struct ConditionRow {
     code: String,
@@ -191,24 +211,64 @@ struct ConditionRow {
     amount: String,
     monetary_unit: String,
     measurement_unit: String,
+    qualifier: String,
 }
 
 impl ConditionRow {
-    fn is_empty(&self) -> bool {
+    fn has_condition(&self) -> bool {
         [
             &self.code,
             &self.certificate,
             &self.threshold_amount,
             &self.threshold_unit,
             &self.action,
+        ]
+        .iter()
+        .any(|f| !f.is_empty())
+    }
+
+    fn has_component(&self) -> bool {
+        [
             &self.expression,
             &self.amount,
             &self.monetary_unit,
             &self.measurement_unit,
+            &self.qualifier,
         ]
         .iter()
-        .all(|f| f.is_empty())
+        .any(|f| !f.is_empty())
     }
+
+    fn is_empty(&self) -> bool {
+        !self.has_condition() && !self.has_component()
+    }
+
+    /// A row showing a stored component (of a condition shown on the row above).
+    fn component_of(c: &MeasureComponent) -> Self {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            expression: c.duty_expression_id.clone(),
+            amount: c
+                .amount
+                .map(|a| a.normalize().to_string())
+                .unwrap_or_default(),
+            monetary_unit: s(&c.monetary_unit),
+            measurement_unit: s(&c.measurement_unit),
+            qualifier: s(&c.qualifier),
+            ..Self::default()
+        }
+    }
+}
+
+/// How many rows with this prefix (`c` components, `k` conditions) a posted form has: rows
+/// `0..n` each have at least one field.
+fn posted_rows(pairs: &[(String, String)], prefix: char) -> usize {
+    (0..MAX_ROWS)
+        .take_while(|i| {
+            let head = format!("{prefix}{i}_");
+            pairs.iter().any(|(k, _)| k.starts_with(&head))
+        })
+        .count()
 }
 
 /// The form as typed (re-shown with the errors).
@@ -256,18 +316,56 @@ impl Default for DraftForm {
 type FieldErrors = Vec<(String, String)>;
 
 impl DraftForm {
-    /// Fills the component and condition rows up to the number the form offers.
-    fn pad(&mut self) {
-        while self.components.len() < COMPONENT_ROWS {
-            self.components.push(ComponentRow::default());
-        }
-        while self.conditions.len() < CONDITION_ROWS {
-            self.conditions.push(ConditionRow::default());
-        }
+    /// Adds `spare` empty rows of each kind, and more up to the number the form offers at
+    /// least.
+    fn pad(&mut self, spare: usize) {
+        let components = (self.components.len() + spare).max(COMPONENT_ROWS);
+        self.components.resize(components, ComponentRow::default());
+        let conditions = (self.conditions.len() + spare).max(CONDITION_ROWS);
+        self.conditions.resize(conditions, ConditionRow::default());
     }
 
-    /// The form showing a stored draft (rows beyond the form's are dropped from view only:
-    /// a draft with more is edited through the API).
+    /// For each component row, the index of its component in the draft (`None`: empty).
+    fn component_slots(&self) -> Vec<Option<usize>> {
+        let mut next = 0;
+        self.components
+            .iter()
+            .map(|c| {
+                (!c.is_empty()).then(|| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect()
+    }
+
+    /// For each condition row, the index of its condition in the draft and of the
+    /// component it holds in that condition (`None`: empty). A row with only a component
+    /// continues the condition above; the first non-empty row always starts one.
+    fn condition_slots(&self) -> Vec<Option<(usize, usize)>> {
+        let mut current: Option<(usize, usize)> = None;
+        let mut next = 0;
+        self.conditions
+            .iter()
+            .map(|k| {
+                if k.is_empty() {
+                    return None;
+                }
+                let slot = match current {
+                    Some((n, c)) if !k.has_condition() => (n, c + 1),
+                    _ => {
+                        next += 1;
+                        (next - 1, 0)
+                    }
+                };
+                current = Some(slot);
+                Some(slot)
+            })
+            .collect()
+    }
+
+    /// The form showing a stored draft: every component and condition (a condition's
+    /// further components on the rows below it), and one spare row of each kind.
     fn of(d: &NationalMeasureDraft) -> Self {
         let s = |v: &Option<String>| v.clone().unwrap_or_default();
         let dec = |v: &Option<Decimal>| v.map(|a| a.normalize().to_string()).unwrap_or_default();
@@ -285,7 +383,6 @@ impl DraftForm {
             components: d
                 .components
                 .iter()
-                .take(COMPONENT_ROWS)
                 .map(|c| ComponentRow {
                     expression: c.duty_expression_id.clone(),
                     amount: dec(&c.amount),
@@ -297,29 +394,24 @@ impl DraftForm {
             conditions: d
                 .conditions
                 .iter()
-                .take(CONDITION_ROWS)
-                .map(|k| {
-                    let first = k.components.first();
-                    ConditionRow {
+                .flat_map(|k| {
+                    let mut parts = k.components.iter().map(ConditionRow::component_of);
+                    let head = ConditionRow {
                         code: k.code.clone(),
                         certificate: s(&k.certificate),
                         threshold_amount: dec(&k.threshold_amount),
                         threshold_unit: s(&k.threshold_unit),
                         action: k.action.clone(),
-                        expression: first
-                            .map(|c| c.duty_expression_id.clone())
-                            .unwrap_or_default(),
-                        amount: first.map(|c| dec(&c.amount)).unwrap_or_default(),
-                        monetary_unit: first.map(|c| s(&c.monetary_unit)).unwrap_or_default(),
-                        measurement_unit: first.map(|c| s(&c.measurement_unit)).unwrap_or_default(),
-                    }
+                        ..parts.next().unwrap_or_default()
+                    };
+                    std::iter::once(head).chain(parts)
                 })
                 .collect(),
             footnotes: d.footnotes.join(", "),
             regulation: s(&d.regulation),
             legal_base: s(&d.legal_base),
         };
-        form.pad();
+        form.pad(1);
         form
     }
 
@@ -337,7 +429,7 @@ impl DraftForm {
             order_number: f("order_number"),
             start: f("start"),
             end: f("end"),
-            components: (0..COMPONENT_ROWS)
+            components: (0..posted_rows(&p, 'c'))
                 .map(|i| ComponentRow {
                     expression: f(&format!("c{i}_expression")),
                     amount: f(&format!("c{i}_amount")),
@@ -346,7 +438,7 @@ impl DraftForm {
                     qualifier: f(&format!("c{i}_qualifier")).to_ascii_uppercase(),
                 })
                 .collect(),
-            conditions: (0..CONDITION_ROWS)
+            conditions: (0..posted_rows(&p, 'k'))
                 .map(|i| ConditionRow {
                     code: f(&format!("k{i}_code")).to_ascii_uppercase(),
                     certificate: f(&format!("k{i}_certificate")).to_ascii_uppercase(),
@@ -357,6 +449,7 @@ impl DraftForm {
                     amount: f(&format!("k{i}_amount")),
                     monetary_unit: f(&format!("k{i}_monetary_unit")).to_ascii_uppercase(),
                     measurement_unit: f(&format!("k{i}_measurement_unit")).to_ascii_uppercase(),
+                    qualifier: f(&format!("k{i}_qualifier")).to_ascii_uppercase(),
                 })
                 .collect(),
             footnotes: f("footnotes"),
@@ -392,11 +485,7 @@ impl DraftForm {
         };
         let mut components = Vec::new();
         for (i, c) in self.components.iter().enumerate() {
-            if c.expression.is_empty()
-                && c.amount.is_empty()
-                && c.monetary_unit.is_empty()
-                && c.measurement_unit.is_empty()
-            {
+            if c.is_empty() {
                 continue;
             }
             let amount = if c.amount.is_empty() {
@@ -427,28 +516,49 @@ impl DraftForm {
                 .map_err(|_| errors.push((pointer, what)))
                 .ok()
         };
-        let mut conditions = Vec::new();
-        for (i, c) in self.conditions.iter().enumerate() {
-            if c.is_empty() {
+        let mut conditions: Vec<DraftCondition> = Vec::new();
+        for (i, (c, slot)) in self
+            .conditions
+            .iter()
+            .zip(self.condition_slots())
+            .enumerate()
+        {
+            let Some((n, k)) = slot else { continue };
+            let amount = number(
+                &c.amount,
+                format!("/conditions/{n}/components/{k}/amount"),
+                format!("condition row {}: the amount must be a number", i + 1),
+                &mut errors,
+            );
+            let component = c.has_component().then(|| MeasureComponent {
+                duty_expression_id: c.expression.clone(),
+                amount,
+                monetary_unit: opt(&c.monetary_unit),
+                measurement_unit: opt(&c.measurement_unit),
+                qualifier: opt(&c.qualifier),
+            });
+            if k > 0 {
+                if let Some(last) = conditions.last_mut() {
+                    last.components.extend(component);
+                }
                 continue;
             }
-            let n = conditions.len();
+            if !c.has_condition() {
+                errors.push((
+                    format!("/conditions/{n}/code"),
+                    format!(
+                        "condition row {}: a row with only a duty continues the condition above it, and there is none",
+                        i + 1
+                    ),
+                ));
+                continue;
+            }
             let threshold_amount = number(
                 &c.threshold_amount,
                 format!("/conditions/{n}/threshold_amount"),
-                format!("condition {}: the threshold must be a number", i + 1),
+                format!("condition row {}: the threshold must be a number", i + 1),
                 &mut errors,
             );
-            let amount = number(
-                &c.amount,
-                format!("/conditions/{n}/components/0/amount"),
-                format!("condition {}: the amount must be a number", i + 1),
-                &mut errors,
-            );
-            let applies = !(c.expression.is_empty()
-                && c.amount.is_empty()
-                && c.monetary_unit.is_empty()
-                && c.measurement_unit.is_empty());
             conditions.push(DraftCondition {
                 code: c.code.clone(),
                 sequence: None,
@@ -456,17 +566,7 @@ impl DraftForm {
                 threshold_amount,
                 threshold_unit: opt(&c.threshold_unit),
                 action: c.action.clone(),
-                components: if applies {
-                    vec![MeasureComponent {
-                        duty_expression_id: c.expression.clone(),
-                        amount,
-                        monetary_unit: opt(&c.monetary_unit),
-                        measurement_unit: opt(&c.measurement_unit),
-                        qualifier: None,
-                    }]
-                } else {
-                    Vec::new()
-                },
+                components: component.into_iter().collect(),
             });
         }
         if !errors.is_empty() {
@@ -536,14 +636,21 @@ impl FormPage {
         (!msgs.is_empty()).then(|| msgs.join(" "))
     }
 
-    /// The messages of a component row's field.
+    /// The messages of a component row's field (the row's component in the draft).
     fn cerr(&self, row: &usize, name: &str) -> Option<String> {
-        self.err(&format!("/components/{row}/{name}"))
+        let n = self.form.component_slots().get(*row).copied().flatten()?;
+        self.err(&format!("/components/{n}/{name}"))
     }
 
-    /// The messages of a condition row's field.
+    /// The messages of a condition row's field: the condition's own fields on the row that
+    /// starts it, `components` for the component the row holds.
     fn kerr(&self, row: &usize, name: &str) -> Option<String> {
-        self.err(&format!("/conditions/{row}/{name}"))
+        let (n, k) = self.form.condition_slots().get(*row).copied().flatten()?;
+        match name {
+            "components" => self.err(&format!("/conditions/{n}/components/{k}")),
+            _ if k == 0 => self.err(&format!("/conditions/{n}/{name}")),
+            _ => None,
+        }
     }
 
     /// Errors not shown next to a field of the form.
@@ -819,10 +926,23 @@ async fn save_form(
     editing: Option<(String, Option<i64>)>,
 ) -> Response {
     let mut form = DraftForm::parse(body);
-    form.pad();
     let shown = editing
         .as_ref()
         .map(|(id, v)| (id.clone(), v.unwrap_or_default()));
+    if !field(&pairs(body), "more_rows").is_empty() {
+        // "More rows": the same form with empty rows added, nothing saved.
+        form.pad(MORE_ROWS);
+        return edit_form_page(
+            circle,
+            caller,
+            tenant,
+            form,
+            Vec::new(),
+            StatusCode::OK,
+            shown,
+        );
+    }
+    form.pad(0);
     let draft = match form.draft() {
         Ok(d) => d,
         Err(errors) => {

@@ -3566,7 +3566,7 @@ async fn national_measure_form_conditions() {
     assert!(r.text.contains("id=\"err-conditions\""), "{}", r.text);
     assert!(
         r.text
-            .contains("condition 2: the threshold must be a number"),
+            .contains("condition row 2: the threshold must be a number"),
         "{}",
         r.text
     );
@@ -3651,6 +3651,151 @@ async fn national_measure_form_conditions() {
     let r = call("GET", &edit, None, None, &[("cookie", &av)]).await;
     assert!(r.status >= 400, "{}", r.text);
     assert!(!r.text.contains("id=\"draft-form\""), "{}", r.text);
+}
+
+/// The form has as many rows as needed: "More rows" adds empty ones without saving, a
+/// condition row with only a duty adds a component to the condition above, and the edit
+/// page shows every row of a draft (nothing is dropped when it is saved again).
+#[tokio::test]
+async fn national_measure_form_rows() {
+    let s = TestServer::sqlite().await;
+    let admin = s.url(Circle::Administration);
+    let base = format!("{admin}/tariff/NL/measure-drafts");
+    let (jd, jd_csrf) = portal_session(&s, "officer:NL/jdevries").await;
+    let post = |url: String, body: String| {
+        let cookie = jd.clone();
+        async move {
+            call(
+                "POST",
+                &url,
+                None,
+                Some(&body),
+                &[
+                    ("content-type", "application/x-www-form-urlencoded"),
+                    ("cookie", &cookie),
+                ],
+            )
+            .await
+        }
+    };
+    // Four components (an entry-price style compound with MIN and MAX clauses) and a
+    // condition whose duty has two components (12.80 % + 29.80 EUR / 100 kg).
+    let fields = format!(
+        "csrf_token={jd_csrf}&operation=create&measure_type=306&goods_code=8471300000\
+         &geographical_area=1011&start=2027-01-01\
+         &c0_expression=01&c0_amount=5\
+         &c1_expression=04&c1_amount=2&c1_monetary_unit=EUR&c1_measurement_unit=DTN\
+         &c2_expression=15&c2_amount=1&c2_monetary_unit=EUR&c2_measurement_unit=DTN\
+         &c3_expression=17&c3_amount=9&c3_monetary_unit=EUR&c3_measurement_unit=DTN\
+         &k0_code=B&k0_certificate=N954&k0_action=01&k0_expression=01&k0_amount=12.8\
+         &k1_expression=04&k1_amount=29.8&k1_monetary_unit=EUR&k1_measurement_unit=DTN\
+         &k1_qualifier=E"
+    );
+
+    // "More rows": the form again with what was typed and three more empty rows; no draft.
+    let r = post(base.clone(), format!("{fields}&more_rows=1")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for name in ["c6_expression", "k4_code"] {
+        assert!(
+            r.text.contains(&format!("name=\"{name}\"")),
+            "{name}: {}",
+            r.text
+        );
+    }
+    assert!(!r.text.contains("name=\"c7_expression\""), "{}", r.text);
+    assert!(
+        r.text.contains("name=\"c3_amount\" value=\"9\""),
+        "{}",
+        r.text
+    );
+    let officer = s.token("officer:NL/jdevries");
+    let list = call(
+        "GET",
+        &format!("{admin}/api/v1/tariffs/NL/measure-drafts"),
+        Some(&officer),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    let drafts_before = list.text.matches("\"drafted_by\"").count();
+
+    // A duty row with no condition above it is refused, on that row.
+    let orphan = format!(
+        "csrf_token={jd_csrf}&operation=create&measure_type=306&goods_code=8471300000\
+         &geographical_area=1011&start=2027-01-01&c0_expression=01&c0_amount=5\
+         &k0_expression=01&k0_amount=1"
+    );
+    let r = post(base.clone(), orphan).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.text
+            .contains("condition row 1: a row with only a duty continues"),
+        "{}",
+        r.text
+    );
+
+    // Saved: four components, one condition with two components.
+    let r = post(base.clone(), fields.clone()).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let page = format!("{admin}{}", r.headers["location"].to_str().unwrap());
+    let id = page.rsplit('/').next().unwrap().to_owned();
+    let api = format!("{admin}/api/v1/tariffs/NL/measure-drafts/{id}");
+    let d = call("GET", &api, Some(&officer), None, &[]).await;
+    assert_eq!(d.status, 200, "{}", d.text);
+    let payload = &d.body["payload"];
+    assert_eq!(
+        payload["components"].as_array().unwrap().len(),
+        4,
+        "{}",
+        d.text
+    );
+    assert_eq!(payload["components"][3]["duty_expression_id"], "17");
+    let conditions = payload["conditions"].as_array().unwrap();
+    assert_eq!(conditions.len(), 1, "{}", d.text);
+    let duty = conditions[0]["components"].as_array().unwrap();
+    assert_eq!(duty.len(), 2, "{}", d.text);
+    assert_eq!(duty[1]["measurement_unit"], "DTN");
+    assert_eq!(duty[1]["qualifier"], "E");
+    let list = call(
+        "GET",
+        &format!("{admin}/api/v1/tariffs/NL/measure-drafts"),
+        Some(&officer),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(
+        list.text.matches("\"drafted_by\"").count(),
+        drafts_before + 1
+    );
+
+    // The edit page shows every row (and one spare of each kind); saved unchanged, the
+    // draft keeps all of it.
+    let edit = format!("{page}/edit");
+    let r = call("GET", &edit, None, None, &[("cookie", &jd)]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.text.contains("name=\"c3_amount\" value=\"9\""),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains("name=\"c4_expression\" value=\"\""),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains("name=\"k1_amount\" value=\"29.8\""),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("name=\"k1_code\" value=\"\""), "{}", r.text);
+    let version = d.body["version"].as_i64().unwrap();
+    let r = post(edit.clone(), format!("{fields}&version={version}")).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let again = call("GET", &api, Some(&officer), None, &[]).await;
+    assert_eq!(again.body["payload"], d.body["payload"], "{}", again.text);
 }
 
 #[tokio::test]

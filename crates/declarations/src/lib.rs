@@ -15,10 +15,13 @@
 //! * [`transit`]: the movement lifecycle [`State`] machine, [`apply`];
 //! * [`codelists`]: which elements of the trader messages take an NCTS code list
 //!   ([`codelists::coded_values`]) and their membership check against the caller's
-//!   reference data ([`codelists::check_code_lists`], error 12).
+//!   reference data ([`codelists::check_code_lists`], error 12);
+//! * [`amendment`]: rule R0520, what a CC013C may change in the declaration it amends
+//!   ([`amendment::r0520`]).
 //!
 //! No clock, no network: times are passed in by the caller.
 
+pub mod amendment;
 pub mod codelists;
 pub mod dms;
 pub mod envelope;

@@ -457,3 +457,7 @@ mod dms;
 /// The code-list tables and the membership check (error 12).
 #[path = "declarations/codelists.rs"]
 mod codelists;
+
+/// Rule R0520: what an amendment may change.
+#[path = "declarations/amendment.rs"]
+mod amendment;

@@ -29,6 +29,7 @@
 use crate::error::{ApiError, ErrorCode};
 use crate::state::{AppState, Caller};
 use chrono::{Datelike, NaiveDateTime};
+use portorium_declarations::amendment::r0520;
 use portorium_declarations::codelists;
 use portorium_declarations::generate::{
     self, Arrival, ControlDecision, Departure, InvalidGuarantee, InvalidationDecision, Outbound,
@@ -1203,14 +1204,25 @@ async fn declaration_of(
     m: &Locked,
 ) -> Result<ParsedMessage, ApiError> {
     let messages = tx.messages(m).await?;
-    let last = messages
-        .iter()
-        .rev()
-        .find(|x| {
-            x.direction == Direction::Inbound
-                && (x.message_type == "CC015C" || x.message_type == "CC013C")
-        })
-        .ok_or_else(|| internal(format!("movement {} has no declaration", m.row().id)))?;
+    // The CC015C, replaced by each amendment that was accepted: an inbound CC013C counts
+    // once the answer to it (the next outbound message) is a CC004C, not a CC056C.
+    let mut current = None;
+    let mut pending = None;
+    for x in &messages {
+        match (x.direction, x.message_type.as_str()) {
+            (Direction::Inbound, "CC015C") => current = Some(x),
+            (Direction::Inbound, "CC013C") => pending = Some(x),
+            (Direction::Outbound, "CC004C") => {
+                if let Some(a) = pending.take() {
+                    current = Some(a);
+                }
+            }
+            (Direction::Outbound, _) => pending = None,
+            _ => {}
+        }
+    }
+    let last =
+        current.ok_or_else(|| internal(format!("movement {} has no declaration", m.row().id)))?;
     match validate(
         schemas,
         &[MessageType::CC015C, MessageType::CC013C],
@@ -1288,6 +1300,16 @@ pub async fn departure_message(
     }
     let inbound = append_in(&mut tx, &m, &p).await?;
     let state_now = state_of(&m)?;
+    if p.message_type == MessageType::CC013C {
+        // R0520: against the declaration as it stands (the CC015C or the last accepted
+        // CC013C; the one being processed has no answer yet, so it is not among them).
+        let current = declaration_of(&schemas, &mut tx, &m).await?;
+        errors.extend(r0520(
+            &p.root,
+            &current.root,
+            state_now == State::GuaranteeInvalid,
+        ));
+    }
     let event = if p.message_type == MessageType::CC013C {
         Event::Amend
     } else {

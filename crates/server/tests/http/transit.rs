@@ -784,6 +784,33 @@ async fn transit_control_lane_officer_decisions_and_follow_ups() {
         )
         .await;
         assert_eq!(r.status, 404, "{}", r.text);
+        // An amendment that changes the declaration type (R0520): CC056C naming it, the
+        // movement still under control.
+        let r = post_xml(
+            &s,
+            &de,
+            &format!("departures/{id}/messages"),
+            &Decl::de("DE-2X", "LRN-DE-1").cc013c().replace(
+                "<declarationType>T1</declarationType>",
+                "<declarationType>T2</declarationType>",
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let bodies = check_outbound(&s, &set, &de, "departures", &id).await;
+        let (ty, cc056) = bodies.last().unwrap();
+        assert_eq!(ty, "CC056C");
+        assert!(
+            lines(cc056).contains(
+                "<errorPointer>/CC013C/TransitOperation/declarationType</errorPointer><errorCode>14</errorCode>"
+            ),
+            "{cc056}"
+        );
+        assert!(cc056.contains("R0520"), "{cc056}");
+        assert_eq!(
+            movement(&s, &de, "departures", &id).await["state"],
+            "under_control"
+        );
         // An amendment while under control: CC004C.
         let r = post_xml(
             &s,
@@ -812,7 +839,7 @@ async fn transit_control_lane_officer_decisions_and_follow_ups() {
         let msgs = message_types(&s, &de, "departures", &id).await;
         assert_eq!(
             types(&msgs),
-            ["IE015", "IE928", "IE028", "IE060", "IE013", "IE004", "IE029"]
+            ["IE015", "IE928", "IE028", "IE060", "IE013", "IE056", "IE013", "IE004", "IE029"]
         );
         check_outbound(&s, &set, &de, "departures", &id).await;
         assert_eq!(

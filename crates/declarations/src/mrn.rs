@@ -53,8 +53,9 @@ pub enum ProcedureCategory {
     TransitAndExitSummary,
     /// `L`: transit declaration and entry summary declaration.
     TransitAndEntrySummary,
-    /// `M`: proof of the customs status of Union goods / customs goods manifest.
-    ProofOfUnionStatus,
+    /// `M`: transit declaration with entry and exit summary declaration data (NCTS phase 5
+    /// rule R0410: security indicator `3`).
+    TransitWithEntryAndExitSummary,
     /// `R`: import declaration only.
     ImportOnly,
     /// `S`: import declaration and entry summary declaration.
@@ -80,7 +81,7 @@ impl ProcedureCategory {
         Self::TransitOnly,
         Self::TransitAndExitSummary,
         Self::TransitAndEntrySummary,
-        Self::ProofOfUnionStatus,
+        Self::TransitWithEntryAndExitSummary,
         Self::ImportOnly,
         Self::ImportAndEntrySummary,
         Self::EntrySummaryOnly,
@@ -100,7 +101,7 @@ impl ProcedureCategory {
             Self::TransitOnly => 'J',
             Self::TransitAndExitSummary => 'K',
             Self::TransitAndEntrySummary => 'L',
-            Self::ProofOfUnionStatus => 'M',
+            Self::TransitWithEntryAndExitSummary => 'M',
             Self::ImportOnly => 'R',
             Self::ImportAndEntrySummary => 'S',
             Self::EntrySummaryOnly => 'T',
@@ -115,12 +116,27 @@ impl ProcedureCategory {
         Self::ALL.into_iter().find(|p| p.letter() == c)
     }
 
-    /// Whether this is a transit category (`J`, `K`, `L`).
+    /// Whether this is a transit category (`J`, `K`, `L`, `M`).
     pub fn is_transit(self) -> bool {
         matches!(
             self,
-            Self::TransitOnly | Self::TransitAndExitSummary | Self::TransitAndEntrySummary
+            Self::TransitOnly
+                | Self::TransitAndExitSummary
+                | Self::TransitAndEntrySummary
+                | Self::TransitWithEntryAndExitSummary
         )
+    }
+
+    /// The category of a transit declaration's MRN by its security indicator
+    /// (`TransitOperation/security`, rule R0410): `1` (entry summary data) `L`, `2` (exit
+    /// summary data) `K`, `3` (both) `M`, anything else (`0`, absent) `J`.
+    pub fn of_transit(security: Option<&str>) -> ProcedureCategory {
+        match security.map(str::trim) {
+            Some("1") => Self::TransitAndEntrySummary,
+            Some("2") => Self::TransitAndExitSummary,
+            Some("3") => Self::TransitWithEntryAndExitSummary,
+            _ => Self::TransitOnly,
+        }
     }
 }
 

@@ -198,6 +198,28 @@ mod mrn {
     use super::*;
     use proptest::prelude::*;
 
+    /// Rule R0410: the 17th character of a transit MRN follows the security indicator.
+    #[test]
+    fn transit_letter_follows_security() {
+        for (security, letter) in [
+            (None, 'J'),
+            (Some("0"), 'J'),
+            (Some("1"), 'L'),
+            (Some("2"), 'K'),
+            (Some("3"), 'M'),
+            (Some(" 3 "), 'M'),
+            (Some("9"), 'J'),
+        ] {
+            let p = ProcedureCategory::of_transit(security);
+            assert_eq!(p.letter(), letter, "{security:?}");
+            assert!(p.is_transit(), "{security:?}");
+            let m = Mrn::allocate(26, "NL", "000000000042", p).unwrap();
+            assert_eq!(m.as_str().chars().nth(16), Some(letter), "{m:?}");
+            assert_eq!(ProcedureCategory::from_letter(letter), Some(p));
+        }
+        assert!(!ProcedureCategory::ImportOnly.is_transit());
+    }
+
     #[test]
     fn golden() {
         // ISO 6346 values: A=10, B=12 (11 skipped), L=23, V=34.

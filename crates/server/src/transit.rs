@@ -917,7 +917,8 @@ pub async fn lodge_departure(
         u16::try_from(year.rem_euclid(100)).unwrap_or(0),
         tenant.as_str(),
         &format!("{serial:012}"),
-        ProcedureCategory::TransitOnly,
+        // Rule R0410: the letter follows the security indicator.
+        ProcedureCategory::of_transit(p.root.text_at("TransitOperation/security")),
     )
     .map_err(internal)?;
     let h = outbound(&tx, m.row(), &recipient, corr);

@@ -472,6 +472,8 @@ async fn transit_departure_release_arrival_and_write_off() {
         let parsed = Mrn::parse(&mrn).unwrap();
         assert_eq!(parsed.country(), "NL");
         assert!(parsed.procedure().unwrap().is_transit());
+        // Rule R0410: security 0, so the 17th character is J.
+        assert_eq!(mrn.chars().nth(16), Some('J'), "{mrn}");
         assert!(bodies
             .iter()
             .any(|(t, b)| t == "CC028C" && b.contains(&mrn)));
@@ -1491,6 +1493,20 @@ async fn transit_code_lists_of_the_reference_data() {
         assert_eq!(r.status, 202, "{}", r.text);
         let good = r.body["departureId"].as_str().unwrap().to_owned();
         assert_eq!(state(good.clone()).await, "released", "{}", s.db_label);
+        // With entry and exit summary data (security 3) the MRN's 17th character is M (R0410).
+        let r = post_xml(
+            &s,
+            &nl,
+            "departures",
+            &demo_declaration(90, "NL").replace("<security>0</security>", "<security>3</security>"),
+        )
+        .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let both = r.body["departureId"].as_str().unwrap().to_owned();
+        let m = movement(&s, &nl, "departures", &both).await;
+        assert_eq!(m["state"], "released", "{m}");
+        let mrn = m["movementReferenceNumber"].as_str().unwrap();
+        assert_eq!(mrn.chars().nth(16), Some('M'), "{mrn}");
 
         // XX is not a country: rejected at once, CC056C with error 12 at the element.
         let r = post_xml(&s, &nl, "departures", &demo_declaration(3, "XX")).await;

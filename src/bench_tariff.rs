@@ -315,7 +315,7 @@ pub async fn run(seconds: u64, connections: usize) -> Result<()> {
         first
             .cheapest
             .and_then(|i| first.options.get(i))
-            .map(|o| o.lines.len())
+            .map(|o| o.line_count())
             .unwrap_or(0)
     );
     // Warm up, then measure for `seconds` (at least 1) on this thread.

@@ -501,14 +501,15 @@ async fn assess(
             meursing_code: None,
             unit_price: None,
         };
-        let calc = match duty_calculation(state, &tenant, request).await {
-            Ok(axum::Json(c)) => c,
+        let calculated = match duty_calculation(state, &tenant, request).await {
+            Ok(c) => c,
             Err(e) => {
                 problems.push(format!("item {seq}: {}", e.detail));
                 continue;
             }
         };
-        national = calc.currency.clone();
+        let calc = calculated.view();
+        national = calc.currency.to_owned();
         // The quota first: the whole quantity granted, or the item is assessed without it.
         let mut allocation = None;
         let order_number = item.quota_order_number.as_ref().map(|q| q.value.clone());
@@ -516,7 +517,7 @@ async fn assess(
             if calc
                 .options
                 .iter()
-                .any(|o| o.kind == "quota" && o.order_number.as_deref() == Some(order))
+                .any(|o| o.kind == "quota" && o.order_number == Some(order.as_str()))
             {
                 allocation = draw_quota(state, tx, d, seq, order, &quantities, date).await?;
             }
@@ -524,8 +525,8 @@ async fn assess(
         let pick = |kinds: &[&str]| {
             calc.options
                 .iter()
-                .filter(|o| kinds.contains(&o.kind.as_str()))
-                .filter(|o| o.kind != "quota" || o.order_number == order_number)
+                .filter(|o| kinds.contains(&o.kind))
+                .filter(|o| o.kind != "quota" || o.order_number == order_number.as_deref())
                 .min_by_key(|o| o.total)
         };
         let option = if allocation.is_some() {
@@ -549,21 +550,21 @@ async fn assess(
             sequence: seq,
             commodity_code: code,
             origin,
-            option: option.kind.clone(),
-            order_number: option.order_number.clone(),
+            option: option.kind.to_owned(),
+            order_number: option.order_number.map(str::to_owned),
             quota_allocation: allocation,
             lines: option
                 .lines
                 .iter()
                 .map(|l| AssessedLine {
-                    measure_type_id: l.measure_type_id.clone(),
+                    measure_type_id: l.measure_type_id.to_owned(),
                     measure_sid: l.measure_sid,
-                    description: l.description.clone(),
-                    duty_expression: l.duty_expression.clone(),
-                    formula: l.formula.clone(),
-                    tax_type: tax_type(&l.measure_type_id).to_owned(),
+                    description: l.description.to_owned(),
+                    duty_expression: l.duty_expression.to_owned(),
+                    formula: l.formula.to_owned(),
+                    tax_type: tax_type(l.measure_type_id).to_owned(),
                     amount: l.amount.round_dp(2),
-                    currency: l.currency.clone(),
+                    currency: l.currency.to_owned(),
                 })
                 .collect(),
             total: option.total.round_dp(2),

@@ -1182,7 +1182,7 @@ fn kind_label(kind: &str) -> &'static str {
     }
 }
 
-fn calc_result(ctx: &TariffCtx, built: &Built, v: DutyCalculationView) -> CalcResult {
+fn calc_result(ctx: &TariffCtx, built: &Built, v: DutyCalculationView<'_>) -> CalcResult {
     let cheapest_total = v
         .cheapest
         .and_then(|i| v.options.get(i))
@@ -1193,33 +1193,32 @@ fn calc_result(ctx: &TariffCtx, built: &Built, v: DutyCalculationView) -> CalcRe
         .enumerate()
         .map(|(i, o)| OptionRow {
             n: i + 1,
-            kind_label: kind_label(&o.kind),
-            measure_type: measure_type(&o.measure_type_id).description,
+            kind_label: kind_label(o.kind),
+            measure_type: measure_type(o.measure_type_id).description,
             area_label: built
                 .data
                 .area_descriptions
-                .get(&o.geographical_area)
+                .get(o.geographical_area)
                 .cloned()
                 .unwrap_or_default(),
             quota_href: o
                 .order_number
-                .as_ref()
                 .map(|n| format!("/tariff/{}/quotas/{n}?as_of={}", ctx.tenant, v.date)),
-            kind: o.kind,
-            measure_type_id: o.measure_type_id,
-            area: o.geographical_area,
-            order_number: o.order_number,
-            additional_code: o.additional_code,
+            kind: o.kind.to_owned(),
+            measure_type_id: o.measure_type_id.to_owned(),
+            area: o.geographical_area.to_owned(),
+            order_number: o.order_number.map(str::to_owned),
+            additional_code: o.additional_code.map(str::to_owned),
             lines: o
                 .lines
                 .into_iter()
                 .map(|l| DutyLineRow {
-                    measure_type_id: l.measure_type_id,
-                    description: l.description,
-                    duty_expression: l.duty_expression,
-                    formula: l.formula,
+                    measure_type_id: l.measure_type_id.to_owned(),
+                    description: l.description.to_owned(),
+                    duty_expression: l.duty_expression.to_owned(),
+                    formula: l.formula.to_owned(),
                     amount: money(l.amount),
-                    currency: l.currency,
+                    currency: l.currency.to_owned(),
                 })
                 .collect(),
             vat_base: money(o.vat_base),
@@ -1233,12 +1232,12 @@ fn calc_result(ctx: &TariffCtx, built: &Built, v: DutyCalculationView) -> CalcRe
             .prohibitions
             .into_iter()
             .map(|p| ProhibitionRow {
-                measure_type_id: p.measure_type_id,
-                description: p.description,
-                reason: p.reason,
+                measure_type_id: p.measure_type_id.to_owned(),
+                description: p.description.to_owned(),
+                reason: p.reason.to_owned(),
             })
             .collect(),
-        currency: v.currency,
+        currency: v.currency.to_owned(),
         exchange_rate: v.exchange_rate.map(|r| r.normalize().to_string()),
         date: v.date.format("%Y-%m-%d").to_string(),
         cheapest_total,
@@ -1294,7 +1293,7 @@ async fn calculator(
     if submitted {
         if let Some(req) = calc_request(&form, &mut errors) {
             match duty_calculation(&state, &ctx.tenant, req).await {
-                Ok(v) => result = Some(calc_result(&ctx, &built, v.0)),
+                Ok(v) => result = Some(calc_result(&ctx, &built, v.view())),
                 Err(e) => {
                     if e.code.status().is_server_error() {
                         return error_page(circle, &caller, e, Some(ctx.href("/calculator")));

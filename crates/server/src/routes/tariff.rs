@@ -15,7 +15,7 @@ use portorium_kernel::TenantCode;
 use portorium_tariff::duty::{describe, DutyError, Quantities};
 use portorium_tariff::measures::{
     applicable_measures, calculate, measure_type, supplementary_unit, CalcError, CalcRequest,
-    Measure, CURRENCY,
+    Calculation, Measure, CURRENCY,
 };
 use portorium_tariff::nomenclature::{GoodsCode, NomenclatureItem};
 use rust_decimal::Decimal;
@@ -363,29 +363,29 @@ impl UnitPrice {
 
 /// The duty of one measure.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct DutyLineView {
-    pub measure_type_id: String,
+pub struct DutyLineView<'a> {
+    pub measure_type_id: &'a str,
     pub measure_sid: u64,
-    pub description: String,
-    pub duty_expression: String,
+    pub description: &'a str,
+    pub duty_expression: &'a str,
     /// How the amount was computed (in EUR, the currency of the tariff).
-    pub formula: String,
+    pub formula: &'a str,
     #[schema(value_type = String, example = "702.00")]
     pub amount: Decimal,
-    pub currency: String,
+    pub currency: &'a str,
 }
 
 /// One way to declare the goods.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct DutyOptionView {
+pub struct DutyOptionView<'a> {
     /// `third_country`, `suspension`, `preference` or `quota`.
-    pub kind: String,
+    pub kind: &'static str,
     pub measure_sid: u64,
-    pub measure_type_id: String,
-    pub geographical_area: String,
-    pub order_number: Option<String>,
-    pub additional_code: Option<String>,
-    pub lines: Vec<DutyLineView>,
+    pub measure_type_id: &'a str,
+    pub geographical_area: &'a str,
+    pub order_number: Option<&'a str>,
+    pub additional_code: Option<&'a str>,
+    pub lines: Vec<DutyLineView<'a>>,
     #[schema(value_type = String)]
     pub vat_base: Decimal,
     #[schema(value_type = String)]
@@ -394,26 +394,325 @@ pub struct DutyOptionView {
 
 /// A measure forbidding the declaration as made.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ProhibitionView {
-    pub measure_type_id: String,
+pub struct ProhibitionView<'a> {
+    pub measure_type_id: &'a str,
     pub measure_sid: u64,
-    pub description: String,
-    pub reason: String,
+    pub description: &'a str,
+    pub reason: &'a str,
 }
 
 /// The duty options, in the administration's currency.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct DutyCalculationView {
-    pub options: Vec<DutyOptionView>,
+pub struct DutyCalculationView<'a> {
+    pub options: Vec<DutyOptionView<'a>>,
     /// Index of the cheapest option.
     pub cheapest: Option<usize>,
-    pub prohibitions: Vec<ProhibitionView>,
+    pub prohibitions: Vec<ProhibitionView<'a>>,
     /// The administration's currency.
-    pub currency: String,
+    pub currency: &'a str,
     /// EUR → currency rate used (absent for EUR).
     #[schema(value_type = Option<String>)]
     pub exchange_rate: Option<Decimal>,
     pub date: NaiveDate,
+}
+
+impl DutyCalculationView<'_> {
+    /// The view as JSON: the bytes `serde_json` writes for its `Serialize` (the fields in
+    /// declaration order, nulls written, decimals as strings; tested against it), written
+    /// without serde's per-field calls and with the field names as constants. This is the
+    /// duty calculator's answer on every request.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        use json::{decimal, opt_str, string};
+        out.extend_from_slice(b"{\"options\":[");
+        for (i, o) in self.options.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"kind\":");
+            string(out, o.kind);
+            out.extend_from_slice(b",\"measure_sid\":");
+            json::uint(out, o.measure_sid);
+            out.extend_from_slice(b",\"measure_type_id\":");
+            string(out, o.measure_type_id);
+            out.extend_from_slice(b",\"geographical_area\":");
+            string(out, o.geographical_area);
+            out.extend_from_slice(b",\"order_number\":");
+            opt_str(out, o.order_number);
+            out.extend_from_slice(b",\"additional_code\":");
+            opt_str(out, o.additional_code);
+            out.extend_from_slice(b",\"lines\":[");
+            for (j, l) in o.lines.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"measure_type_id\":");
+                string(out, l.measure_type_id);
+                out.extend_from_slice(b",\"measure_sid\":");
+                json::uint(out, l.measure_sid);
+                out.extend_from_slice(b",\"description\":");
+                string(out, l.description);
+                out.extend_from_slice(b",\"duty_expression\":");
+                string(out, l.duty_expression);
+                out.extend_from_slice(b",\"formula\":");
+                string(out, l.formula);
+                out.extend_from_slice(b",\"amount\":");
+                decimal(out, l.amount);
+                out.extend_from_slice(b",\"currency\":");
+                string(out, l.currency);
+                out.push(b'}');
+            }
+            out.extend_from_slice(b"],\"vat_base\":");
+            decimal(out, o.vat_base);
+            out.extend_from_slice(b",\"total\":");
+            decimal(out, o.total);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"],\"cheapest\":");
+        match self.cheapest {
+            Some(i) => json::uint(out, i as u64),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"prohibitions\":[");
+        for (i, p) in self.prohibitions.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"measure_type_id\":");
+            string(out, p.measure_type_id);
+            out.extend_from_slice(b",\"measure_sid\":");
+            json::uint(out, p.measure_sid);
+            out.extend_from_slice(b",\"description\":");
+            string(out, p.description);
+            out.extend_from_slice(b",\"reason\":");
+            string(out, p.reason);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"],\"currency\":");
+        string(out, self.currency);
+        out.extend_from_slice(b",\"exchange_rate\":");
+        match self.exchange_rate {
+            Some(r) => decimal(out, r),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"date\":\"");
+        json::display(out, &self.date);
+        out.extend_from_slice(b"\"}");
+    }
+}
+
+/// JSON values written the way `serde_json` writes them.
+mod json {
+    use rust_decimal::Decimal;
+
+    /// A string with `serde_json`'s escapes: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other
+    /// control characters as `\u00xx`; everything else as is. Runs of eight bytes that
+    /// need no escape are checked at once.
+    pub fn string(out: &mut Vec<u8>, s: &str) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        let bytes = s.as_bytes();
+        let mut start = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            if let Some(chunk) = bytes.get(i..i + 8) {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                if !needs_escape(u64::from_le_bytes(word)) {
+                    i += 8;
+                    continue;
+                }
+            }
+            let b = bytes.get(i).copied().unwrap_or(b' ');
+            let escape: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0..=0x1f => b"",
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+            if escape.is_empty() {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+            } else {
+                out.extend_from_slice(escape);
+            }
+            i += 1;
+            start = i;
+        }
+        out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+        out.push(b'"');
+    }
+
+    /// Whether one of the eight bytes is a control character, `"` or `\` (bytes of
+    /// multi-byte characters are 0x80 and above: never).
+    fn needs_escape(w: u64) -> bool {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+        let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
+        below_space
+            || has_zero(w ^ (ONES * u64::from(b'"')))
+            || has_zero(w ^ (ONES * u64::from(b'\\')))
+    }
+
+    pub fn opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+        match s {
+            Some(s) => string(out, s),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+
+    pub fn uint(out: &mut Vec<u8>, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            if let Some(d) = digits.get_mut(start) {
+                *d = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(digits.get(start..).unwrap_or_default());
+    }
+
+    /// A decimal as `rust_decimal` serializes it: a string of its `Display` (all of its
+    /// scale, `-` on a negative value). The digits come from the mantissa when it fits in a
+    /// `u64`.
+    pub fn decimal(out: &mut Vec<u8>, d: Decimal) {
+        let Ok(mut m) = u64::try_from(d.mantissa().unsigned_abs()) else {
+            out.push(b'"');
+            display(out, &d);
+            out.push(b'"');
+            return;
+        };
+        let scale = d.scale() as usize;
+        // Right-aligned digits with leading zeros up to one integer digit: a scale is at most
+        // 28, a u64 at most 20 digits.
+        let mut digits = [b'0'; 40];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            if let Some(b) = digits.get_mut(start) {
+                *b = b'0' + (m % 10) as u8;
+            }
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        }
+        let start = start.min(digits.len().saturating_sub(scale + 1));
+        let all = digits.get(start..).unwrap_or_default();
+        let (int, frac) = all.split_at(all.len().saturating_sub(scale));
+        out.push(b'"');
+        if d.is_sign_negative() {
+            out.push(b'-');
+        }
+        out.extend_from_slice(int);
+        if !frac.is_empty() {
+            out.push(b'.');
+            out.extend_from_slice(frac);
+        }
+        out.push(b'"');
+    }
+
+    /// A value's `Display`, unescaped (dates and decimals have no character to escape).
+    pub fn display(out: &mut Vec<u8>, v: &dyn std::fmt::Display) {
+        use std::io::Write as _;
+        // Writing into a Vec does not fail.
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// A duty calculation of an administration's tariff: the engine's options (in EUR), with
+/// the administration's currency and rate. [`DutyCalculated::view`] is the answer, in that
+/// currency; it borrows the lines (the options share their stacked and excise lines).
+pub struct DutyCalculated {
+    calc: Calculation,
+    currency: String,
+    rate: Option<Decimal>,
+    date: NaiveDate,
+}
+
+impl DutyCalculated {
+    /// The calculation in the administration's currency.
+    pub fn view(&self) -> DutyCalculationView<'_> {
+        let rate = self.rate;
+        let convert = |amount: Decimal| -> Decimal {
+            match rate {
+                Some(r) => amount
+                    .checked_mul(r)
+                    .map(|a| a.round_dp(2))
+                    .unwrap_or(amount),
+                None => amount,
+            }
+        };
+        let currency = self.currency.as_str();
+        let options = self
+            .calc
+            .options
+            .iter()
+            .map(|o| {
+                let lines: Vec<DutyLineView<'_>> = o
+                    .lines()
+                    .map(|l| DutyLineView {
+                        measure_type_id: &l.measure_type_id,
+                        measure_sid: l.measure_sid,
+                        description: &l.description,
+                        duty_expression: &l.duty_expression,
+                        formula: &l.formula,
+                        amount: convert(l.amount),
+                        currency,
+                    })
+                    .collect();
+                let total = match rate {
+                    Some(_) => lines.iter().map(|l| l.amount).sum(),
+                    None => o.total,
+                };
+                DutyOptionView {
+                    kind: o.kind.as_str(),
+                    measure_sid: o.measure_sid,
+                    measure_type_id: &o.measure_type_id,
+                    geographical_area: &o.geographical_area,
+                    order_number: o.order_number.as_deref(),
+                    additional_code: o.additional_code.as_deref(),
+                    lines,
+                    vat_base: convert(o.vat_base),
+                    total,
+                }
+            })
+            .collect();
+        DutyCalculationView {
+            options,
+            cheapest: self.calc.cheapest,
+            prohibitions: self
+                .calc
+                .prohibitions
+                .iter()
+                .map(|p| ProhibitionView {
+                    measure_type_id: &p.measure_type_id,
+                    measure_sid: p.measure_sid,
+                    description: &p.description,
+                    reason: &p.reason,
+                })
+                .collect(),
+            currency,
+            exchange_rate: rate,
+            date: self.date,
+        }
+    }
 }
 
 fn calc_problem(e: &CalcError) -> ApiError {
@@ -437,7 +736,7 @@ pub(crate) async fn duty_calculation(
     state: &AppState,
     tenant: &str,
     body: DutyCalculationRequest,
-) -> ApiResult<Json<DutyCalculationView>> {
+) -> ApiResult<DutyCalculated> {
     let tenant = tenant_param(tenant)?;
     let goods: GoodsCode = body.commodity_code.parse().map_err(
         |e: portorium_tariff::nomenclature::GoodsCodeError| {
@@ -528,78 +827,21 @@ pub(crate) async fn duty_calculation(
     };
     let codes = with_ancestors(&built, &goods);
     let calc = calculate(&built.data.tariff, &codes, &req).map_err(|e| calc_problem(&e))?;
-    let convert = |amount: Decimal| -> Decimal {
-        match rate {
-            Some(r) => amount
-                .checked_mul(r)
-                .map(|a| a.round_dp(2))
-                .unwrap_or(amount),
-            None => amount,
-        }
-    };
-    let options = calc
-        .options
-        .into_iter()
-        .map(|o| {
-            let lines: Vec<DutyLineView> = o
-                .lines
-                .into_iter()
-                .map(|l| DutyLineView {
-                    measure_type_id: l.measure_type_id,
-                    measure_sid: l.measure_sid,
-                    description: l.description,
-                    duty_expression: l.duty_expression,
-                    formula: l.formula,
-                    amount: convert(l.amount),
-                    currency: national.clone(),
-                })
-                .collect();
-            let total = match rate {
-                Some(_) => lines.iter().map(|l| l.amount).sum(),
-                None => o.total,
-            };
-            DutyOptionView {
-                kind: o.kind.as_str().to_owned(),
-                measure_sid: o.measure_sid,
-                measure_type_id: o.measure_type_id,
-                geographical_area: o.geographical_area,
-                order_number: o.order_number,
-                additional_code: o.additional_code,
-                lines,
-                vat_base: convert(o.vat_base),
-                total,
-            }
-        })
-        .collect();
-    Ok(Json(DutyCalculationView {
-        options,
-        cheapest: calc.cheapest,
-        prohibitions: calc
-            .prohibitions
-            .into_iter()
-            .map(|p| ProhibitionView {
-                measure_type_id: p.measure_type_id,
-                measure_sid: p.measure_sid,
-                description: p.description,
-                reason: p.reason,
-            })
-            .collect(),
+    Ok(DutyCalculated {
+        calc,
         currency: national,
-        exchange_rate: rate,
+        rate,
         date,
-    }))
+    })
 }
 
-/// The calculation as an `application/json` response, serialised straight into one buffer
-/// sized for its lines (what `Json` answers, without growing the buffer line by line).
-fn calculation_response(view: &DutyCalculationView) -> ApiResult<Response> {
+/// The calculation as an `application/json` response, written straight into one buffer
+/// sized for its lines by [`DutyCalculationView::write_json`] (the bytes `Json` answers).
+fn calculation_response(view: &DutyCalculationView<'_>) -> ApiResult<Response> {
     let lines: usize = view.options.iter().map(|o| o.lines.len()).sum();
     let hint = 256 + 256 * view.options.len() + 320 * lines + 192 * view.prohibitions.len();
     let mut buf = Vec::with_capacity(hint);
-    serde_json::to_writer(&mut buf, view).map_err(|e| {
-        tracing::error!(error = %e, "duty calculation response");
-        ApiError::new(ErrorCode::Internal, "internal error; see the server log")
-    })?;
+    view.write_json(&mut buf);
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -618,7 +860,7 @@ pub async fn public_duty_calculation(
     ApiPath(tenant): ApiPath<String>,
     ApiJson(body): ApiJson<DutyCalculationRequest>,
 ) -> ApiResult<Response> {
-    calculation_response(&duty_calculation(&state, &tenant, body).await?.0)
+    calculation_response(&duty_calculation(&state, &tenant, body).await?.view())
 }
 
 #[utoipa::path(post, path = "/api/v1/tariffs/{tenant}/duty-calculations", tag = "tariff",
@@ -630,5 +872,108 @@ pub async fn duty_calculation_route(
     ApiPath(tenant): ApiPath<String>,
     ApiJson(body): ApiJson<DutyCalculationRequest>,
 ) -> ApiResult<Response> {
-    calculation_response(&duty_calculation(&state, &tenant, body).await?.0)
+    calculation_response(&duty_calculation(&state, &tenant, body).await?.view())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DutyCalculationView, DutyLineView, DutyOptionView, ProhibitionView};
+    use chrono::NaiveDate;
+    use rust_decimal::Decimal;
+
+    fn decimals() -> Vec<Decimal> {
+        let mut negative_zero = Decimal::new(0, 2);
+        negative_zero.set_sign_negative(true);
+        let mut out = vec![
+            Decimal::ZERO,
+            Decimal::new(0, 2),
+            negative_zero,
+            Decimal::new(70200, 2),
+            Decimal::new(-5, 3),
+            Decimal::new(1_234_567_891, 4),
+            Decimal::new(i64::MAX, 0),
+            Decimal::new(i64::MIN, 28),
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::from_i128_with_scale(i128::from(u64::MAX) + 7, 5),
+        ];
+        let mut x: i64 = 3;
+        for scale in 0..=28 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            out.push(Decimal::new(x, scale));
+        }
+        out
+    }
+
+    fn texts() -> Vec<String> {
+        let mut all_ascii: String = (0u8..128).map(char::from).collect();
+        all_ascii.push_str("12.00% × 1,000.00 = 120.00 → 8.3 % + EA MAX 18.7 % é😀");
+        vec![
+            String::new(),
+            "EUR".into(),
+            "a \"quoted\" \\ path\\".into(),
+            "\u{7f}\u{1f}\u{0}x\n\r\t\u{8}\u{c}end".into(),
+            all_ascii.clone(),
+            all_ascii.chars().rev().collect(),
+            "12345678\"12345678\\".into(),
+        ]
+    }
+
+    /// `write_json` writes exactly what `serde_json` writes for the view.
+    #[test]
+    fn write_json_is_serde_json() {
+        let texts = texts();
+        let decimals = decimals();
+        let t = |i: usize| texts[i % texts.len()].as_str();
+        let d = |i: usize| decimals[i % decimals.len()];
+        for case in 0..40usize {
+            let options = (0..case % 4)
+                .map(|o| DutyOptionView {
+                    kind: ["third_country", "suspension", "preference", "quota"][o],
+                    measure_sid: (case * 7919 + o) as u64 * 1_000_003,
+                    measure_type_id: t(case + o),
+                    geographical_area: t(case + 2 * o + 1),
+                    order_number: (o % 2 == 1).then(|| t(case + 3)),
+                    additional_code: (case % 3 == 0).then(|| t(case + o + 4)),
+                    lines: (0..(case + o) % 5)
+                        .map(|l| DutyLineView {
+                            measure_type_id: t(case + l),
+                            measure_sid: (l as u64) << (case % 60),
+                            description: t(case + l + 1),
+                            duty_expression: t(case + 2 * l),
+                            formula: t(case * 3 + l),
+                            amount: d(case + l),
+                            currency: t(case + 5),
+                        })
+                        .collect(),
+                    vat_base: d(case * 2 + o),
+                    total: d(case * 3 + o + 1),
+                })
+                .collect();
+            let prohibitions = (0..case % 3)
+                .map(|p| ProhibitionView {
+                    measure_type_id: t(p),
+                    measure_sid: p as u64,
+                    description: t(case + p),
+                    reason: t(case + p + 2),
+                })
+                .collect();
+            let view = DutyCalculationView {
+                options,
+                cheapest: (case % 5 != 0).then_some(case % 4),
+                prohibitions,
+                currency: t(case),
+                exchange_rate: (case % 2 == 1).then(|| d(case + 9)),
+                date: NaiveDate::from_ymd_opt(1994 + case as i32 * 9, 1 + (case % 12) as u32, 1)
+                    .unwrap(),
+            };
+            let mut written = Vec::new();
+            view.write_json(&mut written);
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                serde_json::to_string(&view).unwrap(),
+                "case {case}"
+            );
+        }
+    }
 }

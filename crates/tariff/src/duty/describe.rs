@@ -2,7 +2,7 @@
 
 use super::expressions::{duty_expression, Role};
 use super::model::MeasureComponent;
-use super::units::{fmt_decimal, qualifier_abbreviation, unit_abbreviation};
+use super::units::{push_decimal, qualifier_abbreviation, unit_abbreviation};
 
 /// Components in TARIC application order: ascending duty expression id (stable for
 /// equal ids).
@@ -13,12 +13,13 @@ pub(crate) fn in_taric_order(components: &[MeasureComponent]) -> Vec<&MeasureCom
 }
 
 /// `"12.80 %"`, `"176.80 EUR / 100 kg"`, `"1.00 EUR / % vol/hl"`,
-/// `"10.00 EUR / 1000 kg / of biodiesel content"`, `"5.00 EUR"`.
-fn amount_text(c: &MeasureComponent) -> String {
+/// `"10.00 EUR / 1000 kg / of biodiesel content"`, `"5.00 EUR"`, appended to `out`;
+/// nothing without an amount.
+fn push_amount_text(out: &mut String, c: &MeasureComponent) {
     let Some(amount) = c.amount else {
-        return String::new();
+        return;
     };
-    let mut out = fmt_decimal(amount, 2, false);
+    push_decimal(out, amount, 2, false);
     match &c.monetary_unit {
         None => out.push_str(" %"),
         Some(currency) => {
@@ -34,40 +35,46 @@ fn amount_text(c: &MeasureComponent) -> String {
             }
         }
     }
-    out
 }
 
-fn component_text(c: &MeasureComponent) -> String {
+/// One component's text, appended to `out` (possibly nothing).
+fn push_component_text(out: &mut String, c: &MeasureComponent) {
     let Some(expr) = duty_expression(&c.duty_expression_id) else {
-        return format!("[{}?]", c.duty_expression_id);
+        out.push('[');
+        out.push_str(&c.duty_expression_id);
+        out.push_str("?]");
+        return;
     };
-    let prefixed = |body: String| {
-        if expr.prefix.is_empty() {
-            body
-        } else if body.is_empty() {
-            expr.prefix.to_owned()
-        } else {
-            format!("{} {body}", expr.prefix)
+    // The prefix, a space when an amount follows, and the amount.
+    let prefixed = |out: &mut String| {
+        out.push_str(expr.prefix);
+        if !expr.prefix.is_empty() && c.amount.is_some() {
+            out.push(' ');
         }
+        push_amount_text(out, c);
     };
     match expr.role {
         Role::SupplementaryUnit => {
-            let unit = c
-                .measurement_unit
-                .as_deref()
-                .map(unit_abbreviation)
-                .unwrap_or("");
-            match &c.qualifier {
-                Some(q) => format!("{unit} / {}", qualifier_abbreviation(q)),
-                None => unit.to_owned(),
+            if let Some(unit) = c.measurement_unit.as_deref() {
+                out.push_str(unit_abbreviation(unit));
+            }
+            if let Some(q) = &c.qualifier {
+                out.push_str(" / ");
+                out.push_str(qualifier_abbreviation(q));
             }
         }
-        Role::SubtractCif => format!("{} CIF", prefixed(amount_text(c))),
-        Role::ExportRefund => match amount_text(c) {
-            amount if amount.is_empty() => expr.description.to_owned(),
-            amount => format!("{}: {amount}", expr.description),
-        },
-        _ => prefixed(amount_text(c)),
+        Role::SubtractCif => {
+            prefixed(out);
+            out.push_str(" CIF");
+        }
+        Role::ExportRefund => {
+            out.push_str(expr.description);
+            if c.amount.is_some() {
+                out.push_str(": ");
+                push_amount_text(out, c);
+            }
+        }
+        _ => prefixed(out),
     }
 }
 
@@ -82,10 +89,26 @@ fn component_text(c: &MeasureComponent) -> String {
 /// refunds show their description; 37 shows `NIHIL`; 99 shows the supplementary unit.
 /// Unknown expression ids show as `[id?]`. Never fails.
 pub fn describe(components: &[MeasureComponent]) -> String {
-    in_taric_order(components)
-        .into_iter()
-        .map(component_text)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    // One buffer; the components are sorted into a copy only when they are out of order.
+    let mut out = String::with_capacity(24 * components.len());
+    let mut push = |c: &MeasureComponent| {
+        let before = out.len();
+        if before > 0 {
+            out.push(' ');
+        }
+        let start = out.len();
+        push_component_text(&mut out, c);
+        if out.len() == start {
+            out.truncate(before);
+        }
+    };
+    let in_order = components.windows(2).all(|w| {
+        w.first().map(|a| &a.duty_expression_id) <= w.get(1).map(|b| &b.duty_expression_id)
+    });
+    if in_order {
+        components.iter().for_each(&mut push);
+    } else {
+        in_taric_order(components).into_iter().for_each(&mut push);
+    }
+    out
 }

@@ -344,6 +344,44 @@ fn step(
     }
 }
 
+/// The measure's amount from the exact total: rounded once, half away from zero, always
+/// with two decimals (`324.80`, `0.00`), and no negative zero.
+fn rounded(total: Decimal) -> Decimal {
+    let amount = total.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    let mut amount = if amount.is_zero() {
+        Decimal::ZERO
+    } else {
+        amount
+    };
+    amount.rescale(2);
+    amount
+}
+
+/// The amount and formula of [`evaluate`], without its steps: what a duty calculation
+/// keeps of each line. A single component that adds (ad valorem, specific or a flat
+/// amount: most measures) is evaluated without building the steps; anything else goes
+/// through [`evaluate`]. Same results and errors as `evaluate`.
+pub(crate) fn evaluate_amount(
+    components: &[MeasureComponent],
+    ctx: &EvalContext<'_>,
+) -> Result<(Decimal, String), DutyError> {
+    if let [c] = components {
+        validate_component(c)?;
+        if let Some(expr) = duty_expression(&c.duty_expression_id) {
+            if expr.role == Role::Add {
+                // As in `evaluate`: the line's text is the formula, its amount the total.
+                let l = line(c, ctx)?;
+                let total = Decimal::ZERO
+                    .checked_add(l.amount)
+                    .ok_or(DutyError::Overflow)?;
+                return Ok((rounded(total), l.text));
+            }
+        }
+    }
+    let e = evaluate(components, ctx)?;
+    Ok((e.amount, e.formula))
+}
+
 /// Evaluates a measure's duty.
 ///
 /// Components are validated ([`validate_component`]) and applied in TARIC order
@@ -548,14 +586,7 @@ pub fn evaluate(
             }
         }
     }
-    let amount = total.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    // Always two decimals (`324.80`, `0.00`), and no negative zero.
-    let mut amount = if amount.is_zero() {
-        Decimal::ZERO
-    } else {
-        amount
-    };
-    amount.rescale(2);
+    let amount = rounded(total);
     let text_of = |i: &usize| steps.get(*i).map_or("", |s| s.text.as_str());
     let formula = match parts.as_slice() {
         [] => fmt_money(amount),
@@ -578,4 +609,53 @@ pub fn evaluate(
         formula,
         steps,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{evaluate, evaluate_amount, EvalContext};
+    use crate::duty::{MeasureComponent, Quantities};
+    use rust_decimal::Decimal;
+
+    /// The shortcut for one adding component gives `evaluate`'s amount, formula and error.
+    #[test]
+    fn evaluate_amount_is_evaluate_without_steps() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let quantities = Quantities::new()
+            .with("KGM", d("1234.5"))
+            .with("TNE", d("1.2345"));
+        let rates = vec![("GBP".to_owned(), d("0.85765"))];
+        let mut flat = MeasureComponent::ad_valorem("01", d("12.5"));
+        flat.monetary_unit = Some("EUR".to_owned());
+        let cases: Vec<Vec<MeasureComponent>> = vec![
+            vec![MeasureComponent::ad_valorem("01", d("12.8"))],
+            vec![MeasureComponent::ad_valorem("01", d("0"))],
+            vec![MeasureComponent::ad_valorem("01", d("0.005"))],
+            vec![MeasureComponent::ad_valorem("04", d("2.25"))],
+            vec![MeasureComponent::specific("01", d("176.8"), "EUR", "DTN")],
+            vec![MeasureComponent::specific("01", d("3.5"), "GBP", "TNE")],
+            vec![MeasureComponent::specific("01", d("3.5"), "USD", "TNE")],
+            vec![MeasureComponent::specific("01", d("1"), "EUR", "HLT")],
+            vec![MeasureComponent::specific("15", d("1"), "EUR", "DTN")],
+            vec![MeasureComponent::ad_valorem("02", d("1"))],
+            vec![MeasureComponent::ad_valorem("99", d("1"))],
+            vec![MeasureComponent::ad_valorem("XX", d("1"))],
+            vec![MeasureComponent::ad_valorem("01", d("-1"))],
+            vec![flat],
+            vec![
+                MeasureComponent::ad_valorem("01", d("8.3")),
+                MeasureComponent::specific("04", d("20"), "EUR", "DTN"),
+            ],
+            vec![],
+        ];
+        for value in [d("0"), d("1260.89"), d("1234567.891")] {
+            let ctx = EvalContext::borrowed(value, &quantities)
+                .with_currency("EUR")
+                .with_rates(&rates);
+            for components in &cases {
+                let full = evaluate(components, &ctx).map(|e| (e.amount, e.formula));
+                assert_eq!(evaluate_amount(components, &ctx), full, "{components:?}");
+            }
+        }
+    }
 }

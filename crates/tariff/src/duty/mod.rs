@@ -66,6 +66,7 @@ pub use conditions::{
     MeasureCondition, Resolution,
 };
 pub use describe::describe;
+pub(crate) use evaluate::evaluate_amount;
 pub use evaluate::{evaluate, EvalContext, Evaluation, MeursingTable, Operation, Step};
 pub use expressions::{
     duty_expression, validate_component, Applicability, DutyExpression, MeursingKind, Role,

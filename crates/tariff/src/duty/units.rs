@@ -247,7 +247,74 @@ impl std::fmt::Write for DigitBuf {
 }
 
 /// [`fmt_decimal`], appended to `out`.
+///
+/// The digits come straight from the mantissa when it fits in a `u64` (every amount and
+/// rate of a calculation): trailing fractional zeros stripped as `Decimal::normalize` does,
+/// then the same text as `Display` of the normalized value. Larger mantissas go through
+/// `Display` ([`push_decimal_display`]).
 pub(crate) fn push_decimal(out: &mut String, d: Decimal, min_scale: usize, group: bool) {
+    let Ok(mut m) = u64::try_from(d.mantissa().unsigned_abs()) else {
+        return push_decimal_display(out, d, min_scale, group);
+    };
+    let mut scale = d.scale() as usize;
+    while scale > 0 && m % 10 == 0 {
+        m /= 10;
+        scale -= 1;
+    }
+    // Digits right-aligned, with leading zeros up to one integer digit before the fraction
+    // (`0.05`): a scale is at most 28, a u64 at most 20 digits.
+    let mut digits = [b'0'; 40];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        if let Some(b) = digits.get_mut(start) {
+            *b = b'0' + (m % 10) as u8;
+        }
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    let start = start.min(digits.len().saturating_sub(scale + 1));
+    let all = digits.get(start..).unwrap_or_default();
+    let (int, frac) = all.split_at(all.len().saturating_sub(scale));
+    // Display of a normalized value: a zero has no sign.
+    let negative = d.is_sign_negative() && all.iter().any(|&b| b != b'0');
+    let mut text = [0u8; 64];
+    let mut n = 0;
+    let mut put = |b: u8| {
+        if let Some(slot) = text.get_mut(n) {
+            *slot = b;
+            n += 1;
+        }
+    };
+    if negative {
+        put(b'-');
+    }
+    for (i, &b) in int.iter().enumerate() {
+        if group && i > 0 && (int.len() - i) % 3 == 0 {
+            put(b',');
+        }
+        put(b);
+    }
+    if !frac.is_empty() || min_scale > 0 {
+        put(b'.');
+        for &b in frac {
+            put(b);
+        }
+        for _ in frac.len()..min_scale {
+            put(b'0');
+        }
+    }
+    match text.get(..n).map(std::str::from_utf8) {
+        Some(Ok(t)) if n < text.len() => out.push_str(t),
+        // Not reached (ASCII digits, at most 20 + 6 + 1 + 28 bytes); kept infallible.
+        _ => push_decimal_display(out, d, min_scale, group),
+    }
+}
+
+/// [`push_decimal`] through `Display` of the normalized value.
+fn push_decimal_display(out: &mut String, d: Decimal, min_scale: usize, group: bool) {
     use std::fmt::Write as _;
     let mut digits = DigitBuf {
         buf: [0; 64],
@@ -305,4 +372,49 @@ pub(crate) fn push_money(out: &mut String, d: Decimal) {
     let r = d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     let r = if r.is_zero() { Decimal::ZERO } else { r };
     push_decimal(out, r, 2, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{push_decimal, push_decimal_display};
+    use rust_decimal::Decimal;
+
+    /// The digits from the mantissa give exactly what `Display` of the normalized value
+    /// gives, for every scale, sign, grouping and minimum scale.
+    #[test]
+    fn push_decimal_is_the_display_of_the_normalized_value() {
+        let mut mantissas: Vec<i128> = vec![0, 1, 5, 9, 10, 100, 1_000, 1_234, 999_999, 1_000_000];
+        let mut x: i128 = 7;
+        for _ in 0..60 {
+            x = x.wrapping_mul(31).wrapping_add(11);
+            mantissas.push(x % 10_000_000_000_000_000_000_000);
+        }
+        mantissas.extend([
+            i128::from(u64::MAX),
+            i128::from(u64::MAX) + 1,
+            i128::from(u64::MAX) * 10,
+            79_228_162_514_264_337_593_543_950_335,
+        ]);
+        for m in mantissas {
+            for m in [m, -m] {
+                for scale in [0, 1, 2, 3, 5, 10, 19, 20, 21, 28] {
+                    let Ok(d) = Decimal::try_from_i128_with_scale(m, scale) else {
+                        continue;
+                    };
+                    for (min_scale, group) in [(0, false), (2, true), (2, false), (4, true)] {
+                        let mut fast = String::new();
+                        let mut display = String::new();
+                        push_decimal(&mut fast, d, min_scale, group);
+                        push_decimal_display(&mut display, d, min_scale, group);
+                        assert_eq!(fast, display, "{m} scale {scale} ({min_scale}, {group})");
+                    }
+                }
+            }
+        }
+        let mut negative_zero = Decimal::new(0, 2);
+        negative_zero.set_sign_negative(true);
+        let mut s = String::new();
+        push_decimal(&mut s, negative_zero, 2, true);
+        assert_eq!(s, "0.00");
+    }
 }

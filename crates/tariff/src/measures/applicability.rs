@@ -18,8 +18,10 @@ pub fn applies_to_origin(
     origin: &str,
     date: NaiveDate,
 ) -> bool {
-    data.effective_validity(measure).contains(date)
-        && data.area_covers(&measure.geographical_area, origin, date)
+    // The area first: most measures on a busy commodity are for other origins, and for a
+    // country or erga omnes the check is a string comparison.
+    data.area_covers(&measure.geographical_area, origin, date)
+        && data.effective_validity(measure).contains(date)
         && !measure
             .excluded_areas
             .iter()
@@ -46,12 +48,13 @@ pub fn applicable_measures<'a>(
         .collect();
     digits.sort_unstable();
     digits.dedup();
-    let mut out: Vec<&Measure> = digits
-        .iter()
-        .filter_map(|d| GoodsCode::new(d).ok())
-        .flat_map(|code| data.measures_on(&code))
-        .filter(|m| applies_to_origin(data, m, origin, date))
-        .collect();
+    let mut out: Vec<&Measure> = Vec::new();
+    for d in digits {
+        out.extend(
+            data.measures_on_digits(d)
+                .filter(|m| applies_to_origin(data, m, origin, date)),
+        );
+    }
     out.sort_by(|a, b| a.measure_type.cmp(&b.measure_type).then(a.sid.cmp(&b.sid)));
     out.dedup_by_key(|m| m.sid);
     out

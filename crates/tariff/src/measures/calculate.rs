@@ -1,14 +1,20 @@
 //! Duty calculation options for a declaration.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::applicability::{applicable_measures, applies_to_origin};
 use super::model::{Measure, TariffData, ERGA_OMNES};
-use super::types::{measure_kind, measure_type_description, MeasureKind, MEURSING_TYPES};
+use super::types::{
+    measure_kind, measure_type_description, measure_type_description_static, MeasureKind,
+    MEURSING_TYPES,
+};
 use crate::duty::{
-    describe, evaluate, resolve_conditions, ConditionContext, DutyError, EvalContext,
+    describe, evaluate_amount, resolve_conditions, ConditionContext, DutyError, EvalContext,
     MeasureComponent, MeursingFigures, MeursingTable, Quantities, Resolution,
 };
 use crate::nomenclature::GoodsCode;
@@ -92,8 +98,9 @@ pub struct DutyLine {
     pub measure_type_id: String,
     /// Measure SID.
     pub measure_sid: u64,
-    /// Measure type description, e.g. `"Third country duty"`.
-    pub description: String,
+    /// Measure type description, e.g. `"Third country duty"` (borrowed from the built-in
+    /// table of measure types when it is there).
+    pub description: Cow<'static, str>,
     /// The duty expression applied (see [`crate::duty::describe`]), e.g. `"12.00 %"`.
     pub duty_expression: String,
     /// The calculation, from [`crate::duty::evaluate`], e.g. `"12.00% × 1,000.00 = 120.00"`.
@@ -101,11 +108,16 @@ pub struct DutyLine {
     /// The amount, 2 decimals.
     pub amount: Decimal,
     /// Always `"EUR"`.
-    pub currency: String,
+    pub currency: Cow<'static, str>,
 }
 
 /// One way to declare the goods, with every duty and tax it leads to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its lines ([`DutyOption::lines`]) are the option's own duty, the stacked duties and
+/// excise ([`DutyOption::shared`], the same lines for every option of a calculation, held
+/// once), then VAT. It serializes with those lines as one `lines` array.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "OptionRecord")]
 pub struct DutyOption {
     /// Third country, suspension, preference or quota.
     pub kind: OptionKind,
@@ -119,12 +131,127 @@ pub struct DutyOption {
     pub order_number: Option<String>,
     /// The option measure's additional code, if any.
     pub additional_code: Option<String>,
-    /// Lines: the option's duty, stacked duties, excise, then VAT.
-    pub lines: Vec<DutyLine>,
+    /// The first line: the option's own duty.
+    pub duty: DutyLine,
+    /// The stacked duties then excise: the same for every option of a calculation, shared
+    /// between them rather than copied into each.
+    pub shared: Arc<[DutyLine]>,
+    /// The last lines: VAT on this option's VAT base.
+    pub vat: Vec<DutyLine>,
     /// The VAT base: customs value + every non-VAT line.
     pub vat_base: Decimal,
     /// Sum of the lines.
     pub total: Decimal,
+}
+
+impl DutyOption {
+    /// The lines in order: the option's duty, stacked duties, excise, then VAT.
+    pub fn lines(&self) -> impl ExactSizeIterator<Item = &DutyLine> + Clone + '_ {
+        Lines {
+            duty: Some(&self.duty),
+            shared: self.shared.iter(),
+            vat: self.vat.iter(),
+        }
+    }
+
+    /// The number of lines.
+    pub fn line_count(&self) -> usize {
+        1 + self.shared.len() + self.vat.len()
+    }
+}
+
+/// The iterator of [`DutyOption::lines`] (a chain that knows its length).
+#[derive(Clone)]
+struct Lines<'a> {
+    duty: Option<&'a DutyLine>,
+    shared: std::slice::Iter<'a, DutyLine>,
+    vat: std::slice::Iter<'a, DutyLine>,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a DutyLine;
+    fn next(&mut self) -> Option<&'a DutyLine> {
+        self.duty
+            .take()
+            .or_else(|| self.shared.next())
+            .or_else(|| self.vat.next())
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = usize::from(self.duty.is_some()) + self.shared.len() + self.vat.len();
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Lines<'_> {}
+
+impl Serialize for DutyOption {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct AllLines<'a>(&'a DutyOption);
+        impl Serialize for AllLines<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.lines())
+            }
+        }
+        let mut st = s.serialize_struct("DutyOption", 9)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("measure_type_id", &self.measure_type_id)?;
+        st.serialize_field("measure_sid", &self.measure_sid)?;
+        st.serialize_field("geographical_area", &self.geographical_area)?;
+        st.serialize_field("order_number", &self.order_number)?;
+        st.serialize_field("additional_code", &self.additional_code)?;
+        st.serialize_field("lines", &AllLines(self))?;
+        st.serialize_field("vat_base", &self.vat_base)?;
+        st.serialize_field("total", &self.total)?;
+        st.end()
+    }
+}
+
+/// The serialized form of a [`DutyOption`]: its lines in one array.
+#[derive(Deserialize)]
+struct OptionRecord {
+    kind: OptionKind,
+    measure_type_id: String,
+    measure_sid: u64,
+    geographical_area: String,
+    order_number: Option<String>,
+    additional_code: Option<String>,
+    lines: Vec<DutyLine>,
+    vat_base: Decimal,
+    total: Decimal,
+}
+
+impl TryFrom<OptionRecord> for DutyOption {
+    type Error = &'static str;
+    /// The first line is the option's duty, the VAT lines at the end are its VAT, the
+    /// lines in between are the shared ones.
+    fn try_from(r: OptionRecord) -> Result<Self, &'static str> {
+        let mut lines = r.lines.into_iter();
+        let duty = lines
+            .next()
+            .ok_or("an option has at least its own duty line")?;
+        let mut rest: Vec<DutyLine> = lines.collect();
+        let shared_len = rest.len()
+            - rest
+                .iter()
+                .rev()
+                .take_while(|l| measure_kind(&l.measure_type_id) == MeasureKind::Vat)
+                .count();
+        let vat = rest.split_off(shared_len);
+        Ok(Self {
+            kind: r.kind,
+            measure_type_id: r.measure_type_id,
+            measure_sid: r.measure_sid,
+            geographical_area: r.geographical_area,
+            order_number: r.order_number,
+            additional_code: r.additional_code,
+            duty,
+            shared: rest.into(),
+            vat,
+            vat_base: r.vat_base,
+            total: r.total,
+        })
+    }
 }
 
 /// A measure forbidding the declaration as made.
@@ -351,15 +478,16 @@ fn calculate_applicable(
         if let (Some(table), Some(code)) = (meursing, &req.meursing_code) {
             ctx = ctx.with_meursing(table, code);
         }
-        let e = evaluate(&r.components, &ctx).map_err(duty_err(r.measure))?;
+        let (amount, formula) =
+            evaluate_amount(&r.components, &ctx).map_err(duty_err(r.measure))?;
         Ok(DutyLine {
             measure_type_id: r.measure.measure_type.clone(),
             measure_sid: r.measure.sid,
-            description: measure_type_description(&r.measure.measure_type),
+            description: measure_type_description_static(&r.measure.measure_type),
             duty_expression: r.duty_expression.clone(),
-            formula: e.formula,
-            amount: e.amount,
-            currency: CURRENCY.to_owned(),
+            formula,
+            amount,
+            currency: Cow::Borrowed(CURRENCY),
         })
     };
 
@@ -383,33 +511,27 @@ fn calculate_applicable(
             .then_with(|| a.measure.sid.cmp(&b.measure.sid))
     });
 
-    // Each option's lines are sized once; the last option takes the shared lines instead of
-    // cloning them.
-    let vat_count = resolved
-        .iter()
-        .filter(|r| r.kind == MeasureKind::Vat)
-        .count();
-    let last = bases.len().saturating_sub(1);
+    // The shared lines are held once, by every option. The sums run over the lines in their
+    // order, as they always have (decimal sums round past 28 digits).
+    let shared: Arc<[DutyLine]> = shared.into();
     let mut options = Vec::with_capacity(bases.len());
-    for (i, (kind, r)) in bases.into_iter().enumerate() {
-        let mut lines = Vec::with_capacity(1 + shared.len() + vat_count);
-        lines.push(eval(r, req.customs_value)?);
-        if i == last {
-            lines.append(&mut shared);
-        } else {
-            lines.extend(shared.iter().cloned());
-        }
-        let vat_base = lines
+    for (kind, r) in bases {
+        let duty = eval(r, req.customs_value)?;
+        let vat_base = sum(
+            req.customs_value,
+            std::iter::once(&duty).chain(shared.iter()),
+        )?;
+        let vat = resolved
             .iter()
-            .try_fold(req.customs_value, |acc, l| acc.checked_add(l.amount))
-            .ok_or(CalcError::Overflow)?;
-        for v in resolved.iter().filter(|r| r.kind == MeasureKind::Vat) {
-            lines.push(eval(v, vat_base)?);
-        }
-        let total = lines
-            .iter()
-            .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(l.amount))
-            .ok_or(CalcError::Overflow)?;
+            .filter(|r| r.kind == MeasureKind::Vat)
+            .map(|v| eval(v, vat_base))
+            .collect::<Result<Vec<_>, _>>()?;
+        let total = sum(
+            Decimal::ZERO,
+            std::iter::once(&duty)
+                .chain(shared.iter())
+                .chain(vat.iter()),
+        )?;
         options.push(DutyOption {
             kind,
             measure_type_id: r.measure.measure_type.clone(),
@@ -417,7 +539,9 @@ fn calculate_applicable(
             geographical_area: r.measure.geographical_area.clone(),
             order_number: r.measure.order_number.clone(),
             additional_code: r.measure.additional_code.clone(),
-            lines,
+            duty,
+            shared: shared.clone(),
+            vat,
             vat_base,
             total,
         });
@@ -432,6 +556,16 @@ fn calculate_applicable(
         cheapest,
         prohibitions,
     })
+}
+
+/// `start` plus the lines' amounts, in order.
+fn sum<'a>(
+    start: Decimal,
+    mut lines: impl Iterator<Item = &'a DutyLine>,
+) -> Result<Decimal, CalcError> {
+    lines
+        .try_fold(start, |acc, l| acc.checked_add(l.amount))
+        .ok_or(CalcError::Overflow)
 }
 
 /// Anti-dumping/countervailing measures carry company additional codes (with a residual

@@ -306,6 +306,24 @@ impl TariffData {
             .unwrap_or_default()
     }
 
+    /// [`TariffData::measures_on`] by the 10 digits, without collecting them.
+    pub(crate) fn measures_on_digits<'s, 'd>(
+        &'s self,
+        digits: &'d str,
+    ) -> impl Iterator<Item = &'s Measure> + use<'s, 'd> {
+        let (indexed, scan) = if self.index_is_current() {
+            let ix: &[usize] = self.index.get(digits).map(Vec::as_slice).unwrap_or(&[]);
+            (ix, None)
+        } else {
+            (&[][..], Some(self.measures.iter()))
+        };
+        indexed.iter().filter_map(|&i| self.measures.get(i)).chain(
+            scan.into_iter()
+                .flatten()
+                .filter(move |m| m.goods_code.as_str() == digits),
+        )
+    }
+
     /// The measures whose goods code starts with `prefix` (digits, e.g. `"0702"`): the
     /// measures on a line and on its descendants.
     pub fn measures_under(&self, prefix: &str) -> Vec<&Measure> {

@@ -198,6 +198,14 @@ pub fn measure_type_description(id: &str) -> String {
     }
 }
 
+/// [`measure_type_description`], borrowed from the built-in table when the id is in it.
+pub(crate) fn measure_type_description_static(id: &str) -> std::borrow::Cow<'static, str> {
+    match entry(id) {
+        Some(e) => std::borrow::Cow::Borrowed(e.1),
+        None => std::borrow::Cow::Owned(format!("Measure type {id}")),
+    }
+}
+
 /// The measure type `id` from the built-in table; an unknown id gives kind
 /// [`MeasureKind::Other`], series `'?'` and the description `"Measure type {id}"`.
 pub fn measure_type(id: &str) -> MeasureTypeInfo {

@@ -474,7 +474,7 @@ fn third_country_only() {
         vec![(OptionKind::ThirdCountry, 2, d("120.00"))]
     );
     assert_eq!(c.cheapest, Some(0));
-    let line = &c.options[0].lines[0];
+    let line = &c.options[0].duty;
     assert_eq!(line.description, "Third country duty");
     assert_eq!(line.formula, "12.00% × 1,000.00 = 120.00");
     assert_eq!(line.currency, "EUR");
@@ -519,8 +519,7 @@ fn anti_dumping_stacked_only_with_the_matching_additional_code() {
     let c = calc(BIKE, &r);
     let o = &c.options[0];
     let lines: Vec<(&str, u64, Decimal)> = o
-        .lines
-        .iter()
+        .lines()
         .map(|l| (l.measure_type_id.as_str(), l.measure_sid, l.amount))
         .collect();
     assert_eq!(
@@ -536,8 +535,9 @@ fn anti_dumping_stacked_only_with_the_matching_additional_code() {
     r.additional_codes = vec!["B123".to_owned()];
     let c = calc(BIKE, &r);
     let o = &c.options[0];
-    assert_eq!(o.lines[1].measure_sid, 12);
-    assert_eq!(o.lines[1].amount, d("192.00"));
+    let stacked = &o.shared[0];
+    assert_eq!(stacked.measure_sid, 12);
+    assert_eq!(stacked.amount, d("192.00"));
     assert_eq!(o.total, d("598.40"));
 
     // No additional code for an origin with anti-dumping: an explicit error.
@@ -554,8 +554,7 @@ fn anti_dumping_stacked_only_with_the_matching_additional_code() {
     // Another origin: no anti-dumping, no code needed.
     let c = calc(BIKE, &req("8712003010", "IN", "1000"));
     let types: Vec<&str> = c.options[0]
-        .lines
-        .iter()
+        .lines()
         .map(|l| l.measure_type_id.as_str())
         .collect();
     assert_eq!(types, vec!["103", "305"]);
@@ -566,7 +565,7 @@ fn vat_on_customs_value_plus_duties() {
     let c = calc(BIKE, &req("8712003010", "IN", "1000"));
     let o = &c.options[0];
     assert_eq!(o.vat_base, d("1140.00"));
-    let vat = o.lines.last().unwrap();
+    let vat = o.lines().last().unwrap();
     assert_eq!(vat.measure_type_id, "305");
     assert_eq!(vat.description, "Value added tax");
     assert_eq!(vat.amount, d("228.00"));
@@ -581,8 +580,7 @@ fn excise_per_unit_and_vat_on_it() {
     let c = calc(&["22", "2208", "2208301100"], &r);
     let o = &c.options[0];
     let lines: Vec<(&str, Decimal)> = o
-        .lines
-        .iter()
+        .lines()
         .map(|l| (l.measure_type_id.as_str(), l.amount))
         .collect();
     assert_eq!(
@@ -593,7 +591,7 @@ fn excise_per_unit_and_vat_on_it() {
             ("305", d("250.00"))
         ]
     );
-    assert_eq!(o.lines[1].description, "Excises");
+    assert_eq!(o.shared[0].description, "Excises");
     assert_eq!(o.vat_base, d("1250.00"));
     assert_eq!(o.total, d("500.00"));
 
@@ -784,10 +782,14 @@ proptest! {
         let data = fixture();
         let c = calculate(&data, &ancestors_of(i), &r).unwrap();
         for o in &c.options {
-            let sum: Decimal = o.lines.iter().map(|l| l.amount).sum();
+            let sum: Decimal = o.lines().map(|l| l.amount).sum();
             prop_assert_eq!(o.total, sum);
-            prop_assert!(o.lines.iter().all(|l| l.amount.scale() == 2));
+            prop_assert!(o.lines().all(|l| l.amount.scale() == 2));
+            prop_assert_eq!(o.lines().len(), o.line_count());
         }
+        // The shared lines serialize into each option's `lines` and read back into place.
+        let back: Calculation = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        prop_assert_eq!(&back, &c);
         match c.cheapest {
             Some(k) => {
                 let best = c.options[k].total;

@@ -16,7 +16,7 @@ pub use clock::{Clock, FixedClock, IdGen, SeqIdGen, SystemClock, UuidV7Gen};
 pub use codes::{is_iso3166_alpha2, is_iso4217};
 pub use error::KernelError;
 pub use ids::{AgencyCode, CurrencyCode, Eori, OfficeRef, TenantCode};
-pub use money::Money;
+pub use money::{Money, PlainDigits};
 pub use principal::{Circle, PrincipalId, PrincipalKind, SecurityScope};
 
 /// Result alias for kernel validation.

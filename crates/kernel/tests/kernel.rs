@@ -134,3 +134,39 @@ proptest! {
         prop_assert_eq!(p.to_string(), s);
     }
 }
+
+/// The plain digits of a decimal: the integer part, a point and the fraction are the
+/// `Display` of the same (non-negative) `Decimal`, whatever the mantissa and scale.
+fn plain(m: u64, scale: u32) -> String {
+    let d = PlainDigits::new(m, scale);
+    let (int, frac) = d.split();
+    let mut s = String::from_utf8(int.to_vec()).unwrap();
+    if !frac.is_empty() {
+        s.push('.');
+        s.push_str(std::str::from_utf8(frac).unwrap());
+    }
+    s
+}
+
+#[test]
+fn plain_digits_golden() {
+    for (m, scale, text) in [
+        (0, 0, "0"),
+        (5, 2, "0.05"),
+        (126089, 2, "1260.89"),
+        (100, 2, "1.00"),
+        (7, 0, "7"),
+        (u64::MAX, 0, "18446744073709551615"),
+        (u64::MAX, 28, "0.0000000018446744073709551615"),
+    ] {
+        assert_eq!(plain(m, scale), text, "{m} scale {scale}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn plain_digits_are_the_decimal_display(m in any::<u64>(), scale in 0u32..=28) {
+        let d = rust_decimal::Decimal::from_i128_with_scale(i128::from(m), scale);
+        prop_assert_eq!(plain(m, scale), d.to_string());
+    }
+}

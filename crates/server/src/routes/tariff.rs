@@ -592,30 +592,14 @@ mod json {
     /// scale, `-` on a negative value). The digits come from the mantissa when it fits in a
     /// `u64`.
     pub fn decimal(out: &mut Vec<u8>, d: Decimal) {
-        let Ok(mut m) = u64::try_from(d.mantissa().unsigned_abs()) else {
+        let Ok(m) = u64::try_from(d.mantissa().unsigned_abs()) else {
             out.push(b'"');
             display(out, &d);
             out.push(b'"');
             return;
         };
-        let scale = d.scale() as usize;
-        // Right-aligned digits with leading zeros up to one integer digit: a scale is at most
-        // 28, a u64 at most 20 digits.
-        let mut digits = [b'0'; 40];
-        let mut start = digits.len();
-        loop {
-            start -= 1;
-            if let Some(b) = digits.get_mut(start) {
-                *b = b'0' + (m % 10) as u8;
-            }
-            m /= 10;
-            if m == 0 {
-                break;
-            }
-        }
-        let start = start.min(digits.len().saturating_sub(scale + 1));
-        let all = digits.get(start..).unwrap_or_default();
-        let (int, frac) = all.split_at(all.len().saturating_sub(scale));
+        let digits = portorium_kernel::PlainDigits::new(m, d.scale());
+        let (int, frac) = digits.split();
         out.push(b'"');
         if d.is_sign_negative() {
             out.push(b'-');

@@ -261,23 +261,9 @@ pub(crate) fn push_decimal(out: &mut String, d: Decimal, min_scale: usize, group
         m /= 10;
         scale -= 1;
     }
-    // Digits right-aligned, with leading zeros up to one integer digit before the fraction
-    // (`0.05`): a scale is at most 28, a u64 at most 20 digits.
-    let mut digits = [b'0'; 40];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        if let Some(b) = digits.get_mut(start) {
-            *b = b'0' + (m % 10) as u8;
-        }
-        m /= 10;
-        if m == 0 {
-            break;
-        }
-    }
-    let start = start.min(digits.len().saturating_sub(scale + 1));
-    let all = digits.get(start..).unwrap_or_default();
-    let (int, frac) = all.split_at(all.len().saturating_sub(scale));
+    let digits = portorium_kernel::PlainDigits::new(m, scale as u32);
+    let all = digits.all();
+    let (int, frac) = digits.split();
     // Display of a normalized value: a zero has no sign.
     let negative = d.is_sign_negative() && all.iter().any(|&b| b != b'0');
     let mut text = [0u8; 64];

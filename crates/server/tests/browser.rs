@@ -219,6 +219,20 @@ async fn log_in(c: &Client, base: &str, principal: &str, password: &str) {
         .click()
         .await
         .expect("submit");
+    // Wait for the answer (logged in, or the form again with its error): a navigation
+    // started before it arrives would cancel the login in the browser (its session cookie
+    // never stored), which under load left a later step on the login page (seen in CI).
+    if let Err(e) = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#logout, #login-error"))
+        .await
+    {
+        panic!(
+            "no answer to the login of {principal} within {WAIT:?}: {e}; {}",
+            shown(c).await
+        );
+    }
 }
 
 fn screenshot_path() -> PathBuf {
@@ -981,6 +995,21 @@ async fn national_measure_drafted_then_approved_by_a_second_officer() {
     fill(&c, "f-goods_code", "8471300000").await;
     fill(&c, "f-start", "2027-01-01").await;
     fill(&c, "f-legal_base", "Wet op de accijns, art. 1").await;
+    // "More rows" keeps what was typed and adds three rows of each kind.
+    click(&c, "#more-rows").await;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("input[name='k5_code']"))
+        .await
+        .unwrap_or_else(|e| panic!("no sixth condition row: {e}"));
+    let kept = c
+        .find(Locator::Id("f-goods_code"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("8471300000"));
     fill_name(&c, "c0_expression", "01").await;
     fill_name(&c, "c0_amount", "five").await;
     fill_name(&c, "k0_code", "B").await;

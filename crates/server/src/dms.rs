@@ -45,7 +45,7 @@ use chrono::Datelike;
 use portorium_declarations::dms::{
     notification_xml, parse_declaration, validate_message, Actor, AssessedDuty, Direction,
     DmsDeclaration, DmsError, DmsEvent, DmsLifecycle, DmsMessageKind, DmsNotification, DmsRule,
-    DmsSchemas, DmsState, ItemDuties, NotificationKind, Statement,
+    DmsSchemas, DmsState, ItemDuties, Located, NotificationKind, Statement,
 };
 use portorium_declarations::mrn::{Mrn, ProcedureCategory};
 use portorium_kernel::{Eori, PrincipalId, TenantCode};
@@ -1095,11 +1095,7 @@ pub async fn amend(state: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<
     .await
     .map_err(internal)?
     .map_err(validation_problem)?;
-    let mrn = amendment
-        .mrn
-        .as_ref()
-        .map(|m| m.value.clone())
-        .unwrap_or_default();
+    let mrn = named_mrn(amendment.mrn.as_ref())?;
     let scoped = state.store.scoped(caller.scope());
     let mut tx = scoped.dms_begin(&caller.principal.id).await?;
     let mut d = tx.lock_mrn(&mrn).await?;
@@ -1152,6 +1148,24 @@ pub async fn amend(state: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<
     Ok(out)
 }
 
+/// The MRN an amendment or cancellation names (`Declaration/ID`), checked before it is
+/// looked up: a malformed MRN or a wrong check digit (error 93, rule R0028) is a 400 at the
+/// element, not a declaration that cannot be found. None named: empty (not found).
+fn named_mrn(mrn: Option<&Located<String>>) -> ApiResult<String> {
+    let Some(m) = mrn else {
+        return Ok(String::new());
+    };
+    Mrn::parse(m.value.trim())
+        .map(|parsed| parsed.as_str().to_owned())
+        .map_err(|e| {
+            ApiError::field(
+                ErrorCode::InvalidField,
+                m.xpath.clone(),
+                format!("error 93: invalid MRN {:?}: {e}", m.value),
+            )
+        })
+}
+
 /// `POST /customs/declarations/cancellation-requests`.
 pub async fn cancel(state: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<Lodged> {
     trader_of(caller)?;
@@ -1163,11 +1177,7 @@ pub async fn cancel(state: &AppState, caller: &Caller, body: &[u8]) -> ApiResult
     .await
     .map_err(internal)?
     .map_err(validation_problem)?;
-    let mrn = request
-        .mrn
-        .as_ref()
-        .map(|m| m.value.clone())
-        .unwrap_or_default();
+    let mrn = named_mrn(request.mrn.as_ref())?;
     let scoped = state.store.scoped(caller.scope());
     let mut tx = scoped.dms_begin(&caller.principal.id).await?;
     let mut d = tx.lock_mrn(&mrn).await?;

@@ -318,6 +318,24 @@ async fn control_amendment_decisions_and_cancellation() {
         // Control results are stored apart from the declared data.
         let cr = decide(json!({"decision": "control-results", "results": {"seal": "intact", "found": "beef, 100 kg"}})).await;
         assert_eq!(cr.status, 200, "{}", cr.text);
+        // An amendment or a cancellation naming an MRN with a wrong check digit: 400 at the
+        // MRN's element (error 93), nothing changed.
+        let bad = format!(
+            "{}{}",
+            &mrn[..17],
+            if mrn.ends_with('0') { '1' } else { '0' }
+        );
+        for (path, kind) in [
+            ("/customs/declarations/amend", "COR"),
+            ("/customs/declarations/cancellation-requests", "INV"),
+        ] {
+            let r = post_xml(&s, path, &trader, &follow_up(kind, &bad, "NLBEEF2")).await;
+            assert_eq!(r.status, 400, "{path}: {}", r.text);
+            assert_eq!(r.body["code"], "invalid_field", "{}", r.text);
+            let pointer = r.body["errors"][0]["pointer"].as_str().unwrap();
+            assert!(pointer.ends_with("/ID"), "{pointer}");
+            assert!(r.text.contains("error 93"), "{}", r.text);
+        }
         // An amendment is a new version beside the original.
         let am = post_xml(
             &s,

@@ -214,6 +214,7 @@ mod ffi {
         pub fn xmlFreeDoc(doc: *mut c_void);
 
         pub fn xmlSchemaNewParserCtxt(url: *const c_char) -> *mut c_void;
+        pub fn xmlSchemaNewMemParserCtxt(buffer: *const c_char, size: c_int) -> *mut c_void;
         pub fn xmlSchemaSetParserStructuredErrors(
             ctxt: *mut c_void,
             serror: StructuredErrorFunc,
@@ -499,14 +500,37 @@ impl Schema {
             .to_str()
             .and_then(|s| CString::new(s).ok())
             .ok_or_else(|| XsdError::InvalidPath(path.to_path_buf()))?;
+        // SAFETY: `url` is a valid C string for the call.
+        Self::compile(path, || unsafe {
+            ffi::xmlSchemaNewParserCtxt(url.as_ptr())
+        })
+    }
 
+    /// Compile an XSD held in memory. It has no location of its own, so its imports and
+    /// includes must name absolute locations (`file:///…`); they are read from the local
+    /// file system only. `name` stands for the schema in errors and [`Schema::path`].
+    pub fn from_memory(xsd: &[u8], name: &Path) -> Result<Schema, XsdError> {
+        init()?;
+        let size = c_int::try_from(xsd.len()).map_err(|_| XsdError::Invalid {
+            path: name.to_path_buf(),
+            messages: vec![format!("a schema of {} bytes is too large", xsd.len())],
+        })?;
+        // SAFETY: `xsd` is valid for `size` bytes for the call; libxml2 reads it only while
+        // the parser context compiles, which `compile` does before `xsd` goes out of scope.
+        Self::compile(name, || unsafe {
+            ffi::xmlSchemaNewMemParserCtxt(xsd.as_ptr().cast(), size)
+        })
+    }
+
+    /// Compile the schema of a parser context made by `new_context` (called once, under
+    /// the parse lock, with errors collected for this call).
+    fn compile(path: &Path, new_context: impl FnOnce() -> *mut c_void) -> Result<Schema, XsdError> {
         let _guard = PARSE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
         let mut sink = Sink::new(true);
         let sink_ptr: *mut Sink = &mut sink;
         let schema = {
             let _scope = ThreadErrorScope::new(sink_ptr, false);
-            // SAFETY: `url` is a valid C string for the call.
-            let pctxt = unsafe { ffi::xmlSchemaNewParserCtxt(url.as_ptr()) };
+            let pctxt = new_context();
             if pctxt.is_null() {
                 return Err(XsdError::Alloc("schema parser context"));
             }

@@ -490,3 +490,39 @@ fn ncts_p5_samples() {
         );
     }
 }
+
+/// A schema compiled from memory: the same validation as from a file, its include read from
+/// an absolute file location, errors under the given name, and never the network.
+#[test]
+fn schema_from_memory() {
+    let from_memory = Schema::from_memory(SIMPLE_XSD.as_bytes(), Path::new("(simple)")).unwrap();
+    assert_eq!(from_memory.path(), Path::new("(simple)"));
+    assert!(from_memory
+        .validate(b"<root><code>NL</code></root>")
+        .is_ok());
+    let v = from_memory
+        .validate(b"<root><code>nl</code></root>")
+        .unwrap_err();
+    assert!(has(&v, "code", "pattern"), "{v:?}");
+
+    let included = tmp_file("included.xsd", SIMPLE_XSD);
+    let uri = format!("file://{}", included.canonicalize().unwrap().display());
+    let wrapper = format!(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:include schemaLocation="{uri}"/></xs:schema>"#
+    );
+    let wrapped = Schema::from_memory(wrapper.as_bytes(), Path::new("(wrapper)")).unwrap();
+    assert!(wrapped.validate(b"<root><code>DE</code></root>").is_ok());
+    assert!(wrapped.validate(b"<root><code>D</code></root>").is_err());
+
+    match Schema::from_memory(b"<xs:schema", Path::new("(broken)")) {
+        Err(XsdError::Invalid { path, .. }) => assert_eq!(path, Path::new("(broken)")),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    let remote = br#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+        <xs:include schemaLocation="http://127.0.0.1:9/remote.xsd"/>
+        <xs:element name="a" type="RemoteType"/></xs:schema>"#;
+    assert!(matches!(
+        Schema::from_memory(remote, Path::new("(remote)")),
+        Err(XsdError::Invalid { .. })
+    ));
+}

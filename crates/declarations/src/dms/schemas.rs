@@ -7,13 +7,12 @@
 //! wco/notification/DocumentMetaData_2_DMS.xsd + WCO_RES_2_DMS.xsd (notifications)
 //! ```
 //!
-//! This is the module's only IO. The notification set has no wrapper of its
-//! own upstream (`MetaData` takes its `Response` through a strict wildcard),
-//! so one is written to the system temporary directory, compiled and
-//! removed again.
+//! This is the module's only IO (reading the schema files). The notification
+//! set has no wrapper of its own upstream (`MetaData` takes its `Response`
+//! through a strict wildcard), so one is written in memory, naming the two
+//! schemas by absolute file URI, and compiled from there.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use portorium_xsd::{Schema, Violation, XsdError};
 
@@ -83,8 +82,6 @@ fn file_uri(path: &Path) -> Result<String, DeclarationError> {
     Ok(out)
 }
 
-static WRAPPER_SEQ: AtomicU64 = AtomicU64::new(0);
-
 fn load_notification(dir: &Path) -> Result<Schema, DeclarationError> {
     let notification = dir.join("wco").join("notification");
     let meta = notification.join("DocumentMetaData_2_DMS.xsd");
@@ -117,19 +114,9 @@ fn load_notification(dir: &Path) -> Result<Schema, DeclarationError> {
         file_uri(&meta)?,
         file_uri(&res)?
     );
-    let path: PathBuf = std::env::temp_dir().join(format!(
-        "portorium-dms-notification-{}-{}.xsd",
-        std::process::id(),
-        WRAPPER_SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::write(&path, wrapper).map_err(|e| DeclarationError::SchemaIo {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    let schema = Schema::from_file(&path).map_err(schema_error);
-    // The compiled schema no longer needs the file.
-    let _ = std::fs::remove_file(&path);
-    schema
+    // Compiled from memory: its include and import name the files by absolute URI.
+    let name = meta.with_file_name("(notification wrapper of DocumentMetaData_2_DMS.xsd)");
+    Schema::from_memory(wrapper.as_bytes(), &name).map_err(schema_error)
 }
 
 impl DmsSchemas {

@@ -70,7 +70,7 @@ pub struct OperationsApi;
         tariff_search::SearchResults, tariff_search::SearchResult, tariff_search::SearchLinks,
         national_measures::NationalMeasuresView, national_measures::NationalMeasureView, national_measures::NationalConditionView, national_measures::MeasureDraftBody, national_measures::ValidityBody, national_measures::ComponentBody, national_measures::ConditionBody, national_measures::StepBody, portorium_store::MeasureDraftRow, Paged<portorium_store::MeasureDraftRow>,
         portorium_store::TariffImportRow, portorium_store::ExchangeRateRow, tariff_admin::ExchangeRatesView, tariff_admin::RateView, tariff_admin::RateSource, tariff_admin::SetRate,
-        quotas::QuotaListView, quotas::QuotaSummary, quotas::QuotaView, quotas::QuotaOriginView, quotas::QuotaPeriodView, quotas::QuotaDefinitionView, quotas::AllocationRequestBody, quotas::AllocationView, quotas::ReturnBody, quotas::SurveillanceBody, quotas::SurveillanceView,
+        quotas::QuotaListView, quotas::QuotaSummary, quotas::QuotaView, quotas::QuotaOriginView, quotas::QuotaPeriodView, quotas::QuotaDefinitionView, quotas::QuotaEventView, quotas::SubQuotaView, quotas::AllocationRequestBody, quotas::AllocationView, quotas::ReturnBody, quotas::SurveillanceBody, quotas::SurveillanceView,
         portorium_store::QuotaAllocationRow, portorium_store::QuotaReturnRow, portorium_store::QuotaSurveillanceRow, portorium_store::QuotaHistoryRow, Paged<portorium_store::QuotaHistoryRow>)),
     modifiers(&BearerAuth)
 )]
@@ -92,7 +92,7 @@ pub struct AdministrationApi;
         tariff::CommodityView, tariff::CommodityLine, tariff::MeasureView, tariff::ConditionView, tariff::Money, tariff::UnitPrice, tariff::DutyCalculationRequest, tariff::DutyCalculationView, tariff::DutyOptionView, tariff::DutyLineView, tariff::ProhibitionView,
         tariff_browse::SectionsView, tariff_browse::SectionView, tariff_browse::ChapterSummary, tariff_browse::LineView, tariff_browse::TreeNode, tariff_browse::AreasView, tariff_browse::AreaView,
         tariff_search::SearchResults, tariff_search::SearchResult, tariff_search::SearchLinks,
-        quotas::QuotaListView, quotas::QuotaSummary, quotas::QuotaView, quotas::QuotaOriginView, quotas::QuotaPeriodView, quotas::QuotaDefinitionView)),
+        quotas::QuotaListView, quotas::QuotaSummary, quotas::QuotaView, quotas::QuotaOriginView, quotas::QuotaPeriodView, quotas::QuotaDefinitionView, quotas::QuotaEventView, quotas::SubQuotaView)),
     modifiers(&BearerAuth)
 )]
 pub struct TraderApi;

@@ -25,8 +25,8 @@ use portorium_store::{
     QuotaReturnRow, QuotaSurveillanceRow,
 };
 use portorium_tariff::quotas::{
-    credit_return, draw, status, AllocationRequest, QuotaDefinition, QuotaOrderNumber, QuotaStatus,
-    Refusal, ReturnRefusal,
+    credit_return, draw, status, AllocationRequest, QuotaDefinition, QuotaEvent, QuotaEventKind,
+    QuotaOrderNumber, QuotaStatus, Refusal, ReturnRefusal,
 };
 use portorium_trust::{Action, Resource, ResourceKind};
 use rust_decimal::Decimal;
@@ -76,6 +76,77 @@ pub struct QuotaDefinitionView {
     pub description: Option<String>,
     pub blocking_periods: Vec<QuotaPeriodView>,
     pub suspension_periods: Vec<QuotaPeriodView>,
+    /// The TARIC quota events other than balance events, oldest first, as published
+    /// (informative: drawing works from the balance events and this administration's own
+    /// drawings).
+    pub events: Vec<QuotaEventView>,
+    /// The definition's sub-quotas (TARIC `quota.association`).
+    pub sub_quotas: Vec<SubQuotaView>,
+}
+
+/// A TARIC quota event.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct QuotaEventView {
+    /// `critical`, `exhaustion`, `reopening`, `unblocking`, `unsuspension` or
+    /// `closed_and_transferred`.
+    #[schema(example = "exhaustion")]
+    pub event: &'static str,
+    pub occurred_at: chrono::NaiveDateTime,
+    /// The date it takes effect (a critical event's change date, when given).
+    pub date: Option<NaiveDate>,
+    /// A critical event: critical (`true`) or no longer (`false`); a closed-and-transferred
+    /// event: whether the definition was closed.
+    pub state: Option<bool>,
+    /// A closed-and-transferred event: the amount moved and the definition it went to.
+    #[schema(value_type = Option<String>)]
+    pub transferred_amount: Option<Decimal>,
+    pub target_definition_sid: Option<u64>,
+}
+
+/// A sub-quota of a definition.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SubQuotaView {
+    pub sub_definition_sid: u64,
+    /// `EQ` (equivalent) or `NM` (normal, with a coefficient).
+    pub relation: String,
+    #[schema(value_type = Option<String>)]
+    pub coefficient: Option<Decimal>,
+}
+
+fn event_view(e: &QuotaEvent) -> QuotaEventView {
+    let mut v = QuotaEventView {
+        event: e.kind.name(),
+        occurred_at: e.occurred_at,
+        date: None,
+        state: None,
+        transferred_amount: None,
+        target_definition_sid: None,
+    };
+    match &e.kind {
+        QuotaEventKind::Critical {
+            critical,
+            change_date,
+        } => {
+            v.state = Some(*critical);
+            v.date = *change_date;
+        }
+        QuotaEventKind::Exhaustion { date }
+        | QuotaEventKind::Reopening { date }
+        | QuotaEventKind::Unblocking { date }
+        | QuotaEventKind::Unsuspension { date } => v.date = Some(*date),
+        QuotaEventKind::ClosedAndTransferred {
+            date,
+            closed,
+            transferred_amount,
+            target_definition_sid,
+        } => {
+            v.date = Some(*date);
+            v.state = Some(*closed);
+            v.transferred_amount = Some(*transferred_amount);
+            v.target_definition_sid = Some(*target_definition_sid);
+        }
+    }
+    v
 }
 
 /// A quota as of a date.
@@ -254,6 +325,16 @@ fn definition_view(d: &QuotaDefinition) -> QuotaDefinitionView {
             .suspension_periods
             .iter()
             .map(|s| period(&s.period, None, &s.description))
+            .collect(),
+        events: d.events.iter().map(event_view).collect(),
+        sub_quotas: d
+            .sub_quotas
+            .iter()
+            .map(|a| SubQuotaView {
+                sub_definition_sid: a.sub_definition_sid,
+                relation: a.relation.clone(),
+                coefficient: a.coefficient,
+            })
             .collect(),
     }
 }

@@ -465,6 +465,12 @@ fn parts(body: &RecordBody) -> Result<Parts, LayerError> {
                     reason: "no `*.sid`, `*.id` or `*.code` field to key the record by".to_owned(),
                 });
             }
+            // Events are many per definition: the occurrence makes each its own record
+            // (as for `quota.balance.event`), instead of the last one replacing the others.
+            let mut key = key.join("/");
+            if let Some(at) = fields.get("occurrence.timestamp") {
+                key = format!("{key}/{}", at.trim());
+            }
             let date = |name: &str| {
                 fields
                     .get(name)
@@ -475,7 +481,7 @@ fn parts(body: &RecordBody) -> Result<Parts, LayerError> {
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect::<Map<_, _>>();
             (
-                key.join("/"),
+                key,
                 date("validity.start.date"),
                 date("validity.end.date"),
                 Value::Object(payload),

@@ -39,7 +39,7 @@
 //! | `quota.balance.event` | `definition_sid/occurrence_timestamp` |
 //! | `certificate`, `footnote` | type and code together (`N851`, `CD651`) |
 //! | `nomenclature.item` | `code-suffix` (`0702000000-80`) |
-//! | any other record | the values of its fields named `*.sid`, `*.id` or `*.code`, in field-name order, joined by `/` |
+//! | any other record | the values of its fields named `*.sid`, `*.id` or `*.code`, in field-name order, joined by `/`, then its `occurrence.timestamp` if it has one (the other quota events: `definition_sid/occurrence_timestamp`) |
 //!
 //! # Build
 //! [`build`] takes the *current* records (deletions already applied by the store) of one or
@@ -59,10 +59,12 @@
 //!   measure payload may carry `"national": true` (a national layer's own measure);
 //! - monetary exchange periods + rates into [`ExchangeRate`]s;
 //! - quota order numbers + origins (+ origin exclusions) + definitions (+ blocking and
-//!   suspension periods and balance events) into [`LayerData::quotas`]
-//!   ([`crate::quotas::Quotas`]). The untyped TARIC3 records (`quota.blocking.period`,
-//!   `quota.suspension.period`, `quota.order.number.origin.exclusions`) are read from their
-//!   raw fields; the other quota event records are not used.
+//!   suspension periods, balance events, the other quota events and sub-quota associations)
+//!   into [`LayerData::quotas`] ([`crate::quotas::Quotas`]). The untyped TARIC3 records
+//!   (`quota.blocking.period`, `quota.suspension.period`,
+//!   `quota.order.number.origin.exclusions`, the critical, exhaustion, reopening, unblocking,
+//!   unsuspension and closed-and-transferred events, `quota.association`) are read from
+//!   their raw fields.
 //!
 //! A record whose parent is missing is a [`LayerError::MissingParent`] naming the kind
 //! and key. Two legitimate TARIC gaps are tolerated and counted in

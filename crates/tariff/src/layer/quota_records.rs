@@ -1,6 +1,7 @@
 //! Quota records into [`Quotas`]: `quota.order.number` + `quota.order.number.origin` (+
 //! `quota.order.number.origin.exclusions`) + `quota.definition` (+ `quota.blocking.period`,
-//! `quota.suspension.period`, `quota.balance.event`).
+//! `quota.suspension.period`, `quota.balance.event`, the other `quota.*.event`s and
+//! `quota.association` for sub-quotas).
 
 use std::collections::BTreeMap;
 
@@ -11,8 +12,8 @@ use super::payload::Rec;
 use super::LayerError;
 use crate::measures::Validity;
 use crate::quotas::{
-    BalanceEvent, BlockingPeriod, Mechanism, QuotaDefinition, QuotaOrderNumber, QuotaOrigin,
-    QuotaUnit, Quotas, SuspensionPeriod,
+    BalanceEvent, BlockingPeriod, Mechanism, QuotaAssociation, QuotaDefinition, QuotaEvent,
+    QuotaEventKind, QuotaOrderNumber, QuotaOrigin, QuotaUnit, Quotas, SuspensionPeriod,
 };
 
 fn timestamp(r: &Rec<'_>, name: &str) -> Result<NaiveDateTime, LayerError> {
@@ -20,6 +21,15 @@ fn timestamp(r: &Rec<'_>, name: &str) -> Result<NaiveDateTime, LayerError> {
     NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M:%S%.f")
         .or_else(|_| chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.naive_utc()))
         .map_err(|_| r.error(format!("field `{name}`: invalid timestamp `{s}`")))
+}
+
+/// A TARIC Y/N code (`critical.state`, `quota.closed`; `0` is read as N).
+fn yes_no(r: &Rec<'_>, name: &str) -> Result<bool, LayerError> {
+    match r.str(name)?.as_str() {
+        "Y" => Ok(true),
+        "N" | "0" => Ok(false),
+        other => Err(r.error(format!("field `{name}`: `{other}` is not Y or N"))),
+    }
 }
 
 /// The quotas of the records; `area_ids` maps geographical area sids to ids.
@@ -103,13 +113,7 @@ pub(super) fn build_quotas(
             .ok_or_else(|| r.missing_parent("quota.order.number", order_sid))?;
         let sid = r.u64("quota.definition.sid")?;
         let precision = r.u32("maximum.precision")?;
-        let critical = match r.str("critical.state")?.as_str() {
-            "Y" => true,
-            "N" | "0" => false,
-            other => {
-                return Err(r.error(format!("field `critical.state`: `{other}` is not Y or N")))
-            }
-        };
+        let critical = yes_no(&r, "critical.state")?;
         let threshold = r.u32("critical.threshold")?;
         if threshold > 100 {
             return Err(r.error(format!(
@@ -141,6 +145,8 @@ pub(super) fn build_quotas(
                     blocking_periods: Vec::new(),
                     suspension_periods: Vec::new(),
                     balance_events: Vec::new(),
+                    events: Vec::new(),
+                    sub_quotas: Vec::new(),
                 },
             ),
         );
@@ -199,6 +205,67 @@ pub(super) fn build_quotas(
             .balance_events
             .push(event);
     }
+    for kind in [
+        "quota.critical.event",
+        "quota.exhaustion.event",
+        "quota.reopening.event",
+        "quota.unblocking.event",
+        "quota.unsuspension.event",
+        "quota.closed.and.transferred.event",
+    ] {
+        for r in recs.of(kind) {
+            let r = r?;
+            let def_sid = r.u64("quota.definition.sid")?;
+            let event = QuotaEvent {
+                occurred_at: timestamp(&r, "occurrence.timestamp")?,
+                kind: match kind {
+                    "quota.critical.event" => QuotaEventKind::Critical {
+                        critical: yes_no(&r, "critical.state")?,
+                        change_date: r.opt_date("critical.state.change.date")?,
+                    },
+                    "quota.exhaustion.event" => QuotaEventKind::Exhaustion {
+                        date: r.date("exhaustion.date")?,
+                    },
+                    "quota.reopening.event" => QuotaEventKind::Reopening {
+                        date: r.date("reopening.date")?,
+                    },
+                    "quota.unblocking.event" => QuotaEventKind::Unblocking {
+                        date: r.date("unblocking.date")?,
+                    },
+                    "quota.unsuspension.event" => QuotaEventKind::Unsuspension {
+                        date: r.date("unsuspension.date")?,
+                    },
+                    _ => QuotaEventKind::ClosedAndTransferred {
+                        date: r.date("transfer.date")?,
+                        closed: yes_no(&r, "quota.closed")?,
+                        transferred_amount: r.decimal("transferred.amount")?,
+                        target_definition_sid: r.u64("target.quota.definition.sid")?,
+                    },
+                },
+            };
+            definitions
+                .get_mut(&def_sid)
+                .ok_or_else(|| r.missing_parent("quota.definition", def_sid))?
+                .1
+                .events
+                .push(event);
+        }
+    }
+    for r in recs.of("quota.association") {
+        let r = r?;
+        let main = r.u64("main.quota.definition.sid")?;
+        let association = QuotaAssociation {
+            sub_definition_sid: r.u64("sub.quota.definition.sid")?,
+            relation: r.str("relation.type")?,
+            coefficient: r.opt_decimal("coefficient")?,
+        };
+        definitions
+            .get_mut(&main)
+            .ok_or_else(|| r.missing_parent("quota.definition", main))?
+            .1
+            .sub_quotas
+            .push(association);
+    }
 
     for (order_sid, origin) in origins.into_values() {
         if let Some(o) = orders.get_mut(&order_sid) {
@@ -211,6 +278,8 @@ pub(super) fn build_quotas(
         def.suspension_periods
             .sort_by_key(|s| (s.period.start, s.sid));
         def.balance_events.sort_by_key(|e| e.occurred_at);
+        def.events.sort_by_key(|e| e.occurred_at);
+        def.sub_quotas.sort_by_key(|a| a.sub_definition_sid);
         if let Some(o) = orders.get_mut(&order_sid) {
             o.definitions.push(def);
         }

@@ -63,6 +63,7 @@ pub use allocation::{
     ReturnOutcome, ReturnRefusal,
 };
 pub use model::{
-    BalanceEvent, BlockingPeriod, Mechanism, QuotaDefinition, QuotaOrderNumber, QuotaOrigin,
-    QuotaStatus, QuotaUnit, Quotas, SuspensionPeriod,
+    BalanceEvent, BlockingPeriod, Mechanism, QuotaAssociation, QuotaDefinition, QuotaEvent,
+    QuotaEventKind, QuotaOrderNumber, QuotaOrigin, QuotaStatus, QuotaUnit, Quotas,
+    SuspensionPeriod,
 };

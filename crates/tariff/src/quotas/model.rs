@@ -152,6 +152,68 @@ pub struct BalanceEvent {
     pub last_import_date: Option<NaiveDate>,
 }
 
+/// A TARIC quota event other than a balance event, as published (`quota.*.event`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaEvent {
+    /// `occurrence.timestamp`.
+    pub occurred_at: NaiveDateTime,
+    /// What happened.
+    pub kind: QuotaEventKind,
+}
+
+/// What a [`QuotaEvent`] records, with the date it takes effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum QuotaEventKind {
+    /// `quota.critical.event`: the quota became critical (`Y`) or not (`N`).
+    Critical {
+        critical: bool,
+        change_date: Option<NaiveDate>,
+    },
+    /// `quota.exhaustion.event`.
+    Exhaustion { date: NaiveDate },
+    /// `quota.reopening.event`.
+    Reopening { date: NaiveDate },
+    /// `quota.unblocking.event`.
+    Unblocking { date: NaiveDate },
+    /// `quota.unsuspension.event`.
+    Unsuspension { date: NaiveDate },
+    /// `quota.closed.and.transferred.event`: closed (or not), and an amount transferred to
+    /// another definition.
+    ClosedAndTransferred {
+        date: NaiveDate,
+        closed: bool,
+        transferred_amount: Decimal,
+        target_definition_sid: u64,
+    },
+}
+
+impl QuotaEventKind {
+    /// The event's name (`critical`, `exhaustion`, …, `closed_and_transferred`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Critical { .. } => "critical",
+            Self::Exhaustion { .. } => "exhaustion",
+            Self::Reopening { .. } => "reopening",
+            Self::Unblocking { .. } => "unblocking",
+            Self::Unsuspension { .. } => "unsuspension",
+            Self::ClosedAndTransferred { .. } => "closed_and_transferred",
+        }
+    }
+}
+
+/// A sub-quota of a definition (`quota.association`): drawings on the sub-quota's
+/// definition count against the main one, in proportion `coefficient` for `NM`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaAssociation {
+    /// `sub.quota.definition.sid`.
+    pub sub_definition_sid: u64,
+    /// `relation.type`: `EQ` (equivalent) or `NM` (normal, with a coefficient).
+    pub relation: String,
+    /// `coefficient`.
+    pub coefficient: Option<Decimal>,
+}
+
 /// A quota definition: one period of an order number with its volume.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuotaDefinition {
@@ -181,6 +243,14 @@ pub struct QuotaDefinition {
     pub suspension_periods: Vec<SuspensionPeriod>,
     /// Balance events imported from TARIC, oldest first.
     pub balance_events: Vec<BalanceEvent>,
+    /// The other TARIC quota events (critical, exhaustion, reopening, unblocking,
+    /// unsuspension, closed and transferred), oldest first, as published: informative, the
+    /// drawing works from the balance events and this administration's own drawings.
+    #[serde(default)]
+    pub events: Vec<QuotaEvent>,
+    /// The sub-quotas of this definition (`quota.association`), by sub-definition sid.
+    #[serde(default)]
+    pub sub_quotas: Vec<QuotaAssociation>,
 }
 
 impl QuotaDefinition {

@@ -11,8 +11,8 @@ use portorium_tariff::layer::{build, changes_from_envelope, Change, LayerError, 
 use portorium_tariff::measures::Validity;
 use portorium_tariff::quotas::{
     allocate, credit_return, draw, status, AllocationRequest, BlockingPeriod, Mechanism,
-    QuotaDefinition, QuotaOrderNumber, QuotaStatus, QuotaUnit, Refusal, ReturnRefusal,
-    SuspensionPeriod,
+    QuotaAssociation, QuotaDefinition, QuotaEvent, QuotaEventKind, QuotaOrderNumber, QuotaStatus,
+    QuotaUnit, Refusal, ReturnRefusal, SuspensionPeriod,
 };
 use portorium_tariff::taric3::parse_envelope;
 use proptest::prelude::*;
@@ -97,6 +97,8 @@ fn definition(sid: u64, from: &str, to: &str, volume: &str) -> QuotaDefinition {
         blocking_periods: Vec::new(),
         suspension_periods: Vec::new(),
         balance_events: Vec::new(),
+        events: Vec::new(),
+        sub_quotas: Vec::new(),
     }
 }
 
@@ -398,6 +400,19 @@ fn build_from_records() {
         "suspension.start.date": "2026-04-01", "suspension.end.date": "2026-04-30"});
     let event = json!({"quota.definition.sid": "22", "occurrence.timestamp": "2026-02-01T10:00:00",
         "old.balance": "1000", "new.balance": "800", "imported.amount": "200"});
+    let critical_on = json!({"quota.definition.sid": "22",
+        "occurrence.timestamp": "2026-05-01T08:00:00", "critical.state": "Y",
+        "critical.state.change.date": "2026-05-01"});
+    let critical_off = json!({"quota.definition.sid": "22",
+        "occurrence.timestamp": "2026-05-20T08:00:00", "critical.state": "N"});
+    let exhausted = json!({"quota.definition.sid": "22",
+        "occurrence.timestamp": "2026-06-01T09:30:00", "exhaustion.date": "2026-06-01"});
+    let sub_def = json!({"quota.definition.sid": "25", "quota.order.number.id": "091104",
+        "validity.start.date": "2027-01-01", "validity.end.date": "2027-12-31",
+        "quota.order.number.sid": "20", "volume": "100", "initial.volume": "100",
+        "maximum.precision": "3", "critical.state": "N", "critical.threshold": "90"});
+    let association = json!({"main.quota.definition.sid": "22",
+        "sub.quota.definition.sid": "25", "relation.type": "NM", "coefficient": "1.42"});
     let mut records = vec![
         rec("geographical.area", "1", &areas[0]),
         rec("geographical.area", "2", &areas[1]),
@@ -409,6 +424,23 @@ fn build_from_records() {
         rec("quota.blocking.period", "23/22", &blocking),
         rec("quota.suspension.period", "22/24", &suspension),
         rec("quota.balance.event", "22/2026-02-01T10:00:00", &event),
+        rec(
+            "quota.critical.event",
+            "22/2026-05-01T08:00:00",
+            &critical_on,
+        ),
+        rec(
+            "quota.critical.event",
+            "22/2026-05-20T08:00:00",
+            &critical_off,
+        ),
+        rec(
+            "quota.exhaustion.event",
+            "22/2026-06-01T09:30:00",
+            &exhausted,
+        ),
+        rec("quota.definition", "25", &sub_def),
+        rec("quota.association", "22/25", &association),
     ];
     let data = build(records.clone()).unwrap();
     let q = data.quotas.find("091104", day("2026-06-15")).unwrap();
@@ -428,6 +460,40 @@ fn build_from_records() {
         QuotaStatus::Open
     );
     assert_eq!(data.quotas.definition(22).map(|(o, _)| o.sid), Some(20));
+    // The other quota events, oldest first, and the sub-quota.
+    assert_eq!(
+        def.events,
+        vec![
+            QuotaEvent {
+                occurred_at: at("2026-05-01T08:00:00"),
+                kind: QuotaEventKind::Critical {
+                    critical: true,
+                    change_date: Some(day("2026-05-01"))
+                },
+            },
+            QuotaEvent {
+                occurred_at: at("2026-05-20T08:00:00"),
+                kind: QuotaEventKind::Critical {
+                    critical: false,
+                    change_date: None
+                },
+            },
+            QuotaEvent {
+                occurred_at: at("2026-06-01T09:30:00"),
+                kind: QuotaEventKind::Exhaustion {
+                    date: day("2026-06-01")
+                },
+            },
+        ]
+    );
+    assert_eq!(
+        def.sub_quotas,
+        vec![QuotaAssociation {
+            sub_definition_sid: 25,
+            relation: "NM".into(),
+            coefficient: Some(d("1.42")),
+        }]
+    );
 
     // A definition of a missing order number names both.
     let orphan = json!({"quota.definition.sid": "30", "quota.order.number.id": "091105",

@@ -675,3 +675,36 @@ proptest! {
         }
     }
 }
+
+/// Untyped quota events are keyed by definition and occurrence: two critical events of one
+/// definition are two records, not one replacing the other.
+#[test]
+fn quota_events_are_keyed_by_occurrence() {
+    let event = |at: &str, state: &str| {
+        format!(
+            "<oub:quota.critical.event><oub:quota.definition.sid>22</oub:quota.definition.sid>\
+<oub:occurrence.timestamp>{at}</oub:occurrence.timestamp>\
+<oub:critical.state>{state}</oub:critical.state></oub:quota.critical.event>"
+        )
+    };
+    let xml = envelope(&[(
+        1,
+        vec![
+            message(1, 1, "37515", "3", &event("2026-05-01T08:00:00", "Y")),
+            message(1, 2, "37515", "3", &event("2026-05-20T08:00:00", "N")),
+        ],
+    )]);
+    let env = parse_envelope(xml.as_bytes()).expect("parses");
+    let changes = portorium_tariff::layer::changes_from_envelope(&env).unwrap();
+    let keys: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|c| (c.kind.as_str(), c.key.as_str()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("quota.critical.event", "22/2026-05-01T08:00:00"),
+            ("quota.critical.event", "22/2026-05-20T08:00:00"),
+        ]
+    );
+}

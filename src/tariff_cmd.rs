@@ -59,10 +59,15 @@ impl LayerArgs {
 }
 
 /// Read and convert every file; nothing is written yet.
-fn prepare(files: &[PathBuf], xsd: Option<&Path>) -> Result<(Vec<Change>, String)> {
+fn prepare(
+    files: &[PathBuf],
+    xsd: Option<&Path>,
+    layer: &TariffLayer,
+) -> Result<(Vec<Change>, String)> {
     let schema = match xsd {
         Some(p) => Some(
-            portorium_xsd::Schema::from_file(p)
+            portorium_server::tariff::taric3_schema(p, layer)
+                .map_err(anyhow::Error::msg)
                 .with_context(|| format!("loading {}", p.display()))?,
         ),
         None => None,
@@ -104,7 +109,7 @@ pub async fn run(cfg: &Config, cmd: TariffCmd) -> Result<()> {
         } => {
             let layer = layer.layer()?;
             let xsd = taric3_xsd.or_else(crate::config::default_taric3_xsd);
-            let (changes, format) = prepare(&files, xsd.as_deref())?;
+            let (changes, format) = prepare(&files, xsd.as_deref(), &layer)?;
             let changes =
                 portorium_server::routes::tariff_admin::to_record_changes(&layer, changes);
             let bar = indicatif::ProgressBar::new(changes.len() as u64);

@@ -127,3 +127,27 @@ fn internal(msg: &str) -> ApiError {
     tracing::error!(error = %msg, "tariff");
     ApiError::new(ErrorCode::Internal, "internal error; see the server log")
 }
+
+/// The compiled TARIC3 schema that envelopes imported into `layer` are validated against:
+/// taric3.xsd itself for the common layer; for an administration's national layer, the same
+/// schema with the measure type id widened to the national alphanumeric types
+/// (`portorium_tariff::taric3::national_taric3_xsd`), compiled from memory.
+pub fn taric3_schema(
+    path: &std::path::Path,
+    layer: &TariffLayer,
+) -> Result<portorium_xsd::Schema, String> {
+    if *layer == TariffLayer::Common {
+        return portorium_xsd::Schema::from_file(path).map_err(|e| e.to_string());
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let dir = path
+        .parent()
+        .and_then(|d| d.canonicalize().ok())
+        .and_then(|d| portorium_xsd::file_uri(&d))
+        .ok_or_else(|| format!("the directory of {} cannot be named", path.display()))?;
+    let national = portorium_tariff::taric3::national_taric3_xsd(&text, &format!("{dir}/"))
+        .ok_or_else(|| format!("{} has no MeasureTypeId pattern", path.display()))?;
+    let name = path.with_file_name("taric3.xsd (national measure types)");
+    portorium_xsd::Schema::from_memory(national.as_bytes(), &name).map_err(|e| e.to_string())
+}

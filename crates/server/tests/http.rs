@@ -1749,6 +1749,31 @@ async fn tariff_imports_through_the_administration_api() {
         .await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert!(!r.body.as_array().unwrap().is_empty());
+
+        // A national envelope with alphabetic national measure types (the demo's NL layer)
+        // passes the TARIC3 schema for national layers; the common layer's schema refuses
+        // those types.
+        let national = include_str!("../demo/tariff/nl.xml");
+        let r = call(
+            "POST",
+            &format!("{admin}/api/v1/tariffs/NL/imports?source=nl.xml"),
+            Some(&nl),
+            Some(national),
+            &xml,
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let r = call(
+            "POST",
+            &format!("{ops}/api/v1/tariff/common/imports?source=nl.xml"),
+            Some(&op),
+            Some(national),
+            &xml,
+        )
+        .await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert_eq!(r.body["code"], "invalid_import", "{}", r.text);
+        assert!(r.text.contains("measure.type"), "{}", r.text);
     }
 }
 

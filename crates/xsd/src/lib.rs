@@ -487,6 +487,22 @@ impl Drop for Doc {
     }
 }
 
+/// The `file://` URI of an absolute path, percent-encoding every byte but letters, digits
+/// and `/-_.~`, as a schema held in memory names the files it includes or imports
+/// ([`Schema::from_memory`]). `None` for a path that is not UTF-8.
+pub fn file_uri(path: &Path) -> Option<String> {
+    let s = path.to_str()?;
+    let mut out = String::from("file://");
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Some(out)
+}
+
 impl Schema {
     /// Load an XSD from a file path. Imports and includes are resolved
     /// relative to it, from the local file system only (never the network).

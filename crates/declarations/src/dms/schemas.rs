@@ -64,22 +64,11 @@ fn schema_error(e: XsdError) -> DeclarationError {
     }
 }
 
-/// A `file://` URI for an absolute path, percent-encoding what libxml2
-/// would otherwise misread.
 fn file_uri(path: &Path) -> Result<String, DeclarationError> {
-    let s = path.to_str().ok_or_else(|| DeclarationError::Schema {
+    portorium_xsd::file_uri(path).ok_or_else(|| DeclarationError::Schema {
         path: path.display().to_string(),
         message: "the schema path is not UTF-8".to_owned(),
-    })?;
-    let mut out = String::from("file://");
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Ok(out)
+    })
 }
 
 fn load_notification(dir: &Path) -> Result<Schema, DeclarationError> {

@@ -169,9 +169,10 @@ async fn import_into(
     files: Vec<(String, Vec<u8>)>,
 ) -> ApiResult<TariffImportRow> {
     let xsd = state.config.taric3_xsd.clone();
+    let layer = view.tariff_layer()?;
     let prepared = tokio::task::spawn_blocking(move || {
         let schema = match &xsd {
-            Some(p) => Some(portorium_xsd::Schema::from_file(p).map_err(|e| {
+            Some(p) => Some(crate::tariff::taric3_schema(p, &layer).map_err(|e| {
                 tracing::error!(error = %e, path = %p.display(), "taric3.xsd");
                 ApiError::new(ErrorCode::Internal, "internal error; see the server log")
             })?),

@@ -18,6 +18,7 @@
 mod detect;
 mod envelope;
 mod error;
+mod national_schema;
 mod records;
 mod sequencing;
 mod xml;
@@ -25,6 +26,7 @@ mod xml;
 pub use detect::{looks_like_taric3, SNIFF_BYTES};
 pub use envelope::{parse_envelope, Envelope, Record, Transaction, UpdateType};
 pub use error::{RecordRef, Taric3Error};
+pub use national_schema::national_taric3_xsd;
 pub use records::*;
 pub use sequencing::check_sequencing;
 

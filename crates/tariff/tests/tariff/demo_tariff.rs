@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use portorium_tariff::layer::{build, changes_from_envelope, Change, LayerData, RecordRef};
-use portorium_tariff::taric3::{check_sequencing, parse_envelope};
+use portorium_tariff::taric3::{check_sequencing, national_taric3_xsd, parse_envelope};
 use portorium_xsd::Schema;
 
 const COMMON: &[u8] = include_bytes!("../../../server/demo/tariff/common.xml");
@@ -26,11 +26,26 @@ fn layer(national: &[u8]) -> LayerData {
     build(all.iter().map(RecordRef::from)).unwrap()
 }
 
-fn xsd() -> Option<Schema> {
+fn xsd_path() -> PathBuf {
     let dir = std::env::var_os("PORTORIUM_REFERENCE")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"));
-    let path = dir.join("tariff/taric3/taric3.xsd");
+    dir.join("tariff/taric3/taric3.xsd")
+}
+
+/// taric3.xsd for national layers ([`national_taric3_xsd`]), compiled from memory.
+fn national_xsd() -> Schema {
+    let path = xsd_path();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let dir = portorium_xsd::file_uri(&path.parent().unwrap().canonicalize().unwrap()).unwrap();
+    let national = national_taric3_xsd(&text, &format!("{dir}/")).unwrap();
+    assert!(national.contains(r#"<xs:pattern value="[0-9]{3}|[0-9]{6}|[A-Z0-9]{3}"/>"#));
+    assert!(national.contains(&format!(r#"schemaLocation="{dir}/envelope.xsd""#)));
+    Schema::from_memory(national.as_bytes(), Path::new("(national taric3.xsd)")).unwrap()
+}
+
+fn xsd() -> Option<Schema> {
+    let path = xsd_path();
     if path.is_file() {
         Some(Schema::from_file(&path).unwrap())
     } else {
@@ -61,6 +76,23 @@ fn demo_envelopes_are_valid_taric3() {
             );
         }
     }
+    // The schema for national layers takes them, and still refuses what TARIC3 refuses.
+    let national = national_xsd();
+    for (name, bytes) in [("common.xml", COMMON), ("nl.xml", NL), ("de.xml", DE)] {
+        if let Err(v) = national.validate(bytes) {
+            panic!("{name}: {} violations, first: {}", v.len(), v[0]);
+        }
+    }
+    let nl = std::str::from_utf8(NL).unwrap();
+    for (from, to) in [
+        ("<oub:measure.type>VTS<", "<oub:measure.type>VTSX<"),
+        ("<oub:measure.type>VTS<", "<oub:measure.type>vts<"),
+    ] {
+        assert!(nl.contains(from), "{from}");
+        let bad = nl.replacen(from, to, 1);
+        assert!(national.validate(bad.as_bytes()).is_err(), "{to}");
+    }
+    assert_eq!(national_taric3_xsd("<xs:schema/>", "file:///x/"), None);
 }
 
 #[test]

@@ -572,20 +572,8 @@ mod json {
         }
     }
 
-    pub fn uint(out: &mut Vec<u8>, mut n: u64) {
-        let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        loop {
-            start -= 1;
-            if let Some(d) = digits.get_mut(start) {
-                *d = b'0' + (n % 10) as u8;
-            }
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        out.extend_from_slice(digits.get(start..).unwrap_or_default());
+    pub fn uint(out: &mut Vec<u8>, n: u64) {
+        out.extend_from_slice(portorium_kernel::PlainDigits::new(n, 0).all());
     }
 
     /// A decimal as `rust_decimal` serializes it: a string of its `Display` (all of its

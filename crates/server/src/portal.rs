@@ -139,6 +139,32 @@ pub(crate) fn render(t: &impl Template, status: StatusCode, private: bool) -> Re
     }
 }
 
+/// A URL-encoded form (a POST body or a query string), parsed once.
+pub(crate) struct Form(Vec<(String, String)>);
+
+impl Form {
+    pub(crate) fn parse(bytes: &[u8]) -> Form {
+        Form(
+            form_urlencoded::parse(bytes)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The value of the first field `name`, trimmed; empty when there is none.
+    pub(crate) fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.trim())
+    }
+
+    /// Whether some field's name starts with `prefix`.
+    pub(crate) fn has_prefix(&self, prefix: &str) -> bool {
+        self.0.iter().any(|(k, _)| k.starts_with(prefix))
+    }
+}
+
 /// A 303 to `to` (a path of the portal), not cached.
 pub(crate) fn see_other(to: &str) -> Response {
     let mut resp = StatusCode::SEE_OTHER.into_response();

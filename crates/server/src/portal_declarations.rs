@@ -28,7 +28,7 @@
 use crate::api::ApiPath;
 use crate::dms;
 use crate::error::{ApiError, ErrorCode};
-use crate::portal::{render, see_other, Layout};
+use crate::portal::{render, see_other, Form, Layout};
 use crate::routes::declarations_admin::trader_guarantee_balance;
 use crate::routes::{handler, Access, Table};
 use crate::state::{AppState, Caller, MaybeCaller};
@@ -270,20 +270,6 @@ macro_rules! logged_in {
             Err(r) => return *r,
         }
     };
-}
-
-fn pairs(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .unwrap_or_default()
 }
 
 fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
@@ -693,8 +679,8 @@ type FieldErrors = Vec<(String, String)>;
 
 impl LodgeForm {
     fn parse(body: &[u8]) -> Self {
-        let p = pairs(body);
-        let f = |n: &str| field(&p, n);
+        let p = Form::parse(body);
+        let f = |n: &str| p.get(n).to_owned();
         Self {
             lrn: f("lrn"),
             declaration_type: f("declaration_type").to_ascii_uppercase(),
@@ -1325,8 +1311,8 @@ async fn movement_page(
     RawQuery(q): RawQuery,
 ) -> Response {
     let caller = logged_in!(caller);
-    let q = pairs(q.unwrap_or_default().as_bytes());
-    let notice = match field(&q, "done").as_str() {
+    let q = Form::parse(q.unwrap_or_default().as_bytes());
+    let notice = match q.get("done") {
         "" => None,
         d => Some(format!("Decision recorded: {d}.")),
     };
@@ -1443,8 +1429,8 @@ async fn work_queue(
     }
 }
 
-fn opt(s: String) -> Option<String> {
-    (!s.is_empty()).then_some(s)
+fn opt(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
 }
 
 async fn transit_decision(
@@ -1455,8 +1441,8 @@ async fn transit_decision(
     body: Bytes,
 ) -> Response {
     let caller = logged_in!(caller);
-    let p = pairs(&body);
-    let decision = match field(&p, "decision").as_str() {
+    let p = Form::parse(&body);
+    let decision = match p.get("decision") {
         "control" => Some(DecisionKind::Control),
         "release" => Some(DecisionKind::Release),
         "no-release" => Some(DecisionKind::NoRelease),
@@ -1470,8 +1456,8 @@ async fn transit_decision(
     };
     let body = DecisionBody {
         decision,
-        reason: opt(field(&p, "reason")),
-        code: opt(field(&p, "code")),
+        reason: opt(p.get("reason")),
+        code: opt(p.get("code")),
     };
     match transit::decide(&state, &caller, &id, &body).await {
         Ok(m) => see_other(&format!(
@@ -1627,8 +1613,8 @@ async fn dms_page(
     RawQuery(q): RawQuery,
 ) -> Response {
     let caller = logged_in!(caller);
-    let q = pairs(q.unwrap_or_default().as_bytes());
-    let notice = match field(&q, "done").as_str() {
+    let q = Form::parse(q.unwrap_or_default().as_bytes());
+    let notice = match q.get("done") {
         "" => None,
         d => Some(format!("Decision recorded: {d}.")),
     };
@@ -1643,12 +1629,12 @@ async fn dms_decision(
     body: Bytes,
 ) -> Response {
     let caller = logged_in!(caller);
-    let p = pairs(&body);
-    let decision = field(&p, "decision");
-    let findings = field(&p, "results");
+    let p = Form::parse(&body);
+    let decision = p.get("decision");
+    let findings = p.get("results");
     let body = dms::DecisionBody {
-        decision: decision.clone(),
-        reason: opt(field(&p, "reason")),
+        decision: decision.to_owned(),
+        reason: opt(p.get("reason")),
         results: opt(findings).map(|f| serde_json::json!({ "findings": f })),
     };
     match dms::decide(&state, &caller, &id, body).await {
@@ -1760,12 +1746,12 @@ async fn guarantee_balance(
     if let Err(r) = require_trader(circle, &caller) {
         return *r;
     }
-    let p = pairs(&body);
-    let grn = field(&p, "grn").to_ascii_uppercase();
-    let code = field(&p, "access_code");
+    let p = Form::parse(&body);
+    let grn = p.get("grn").to_ascii_uppercase();
+    let code = p.get("access_code");
     // The API's own handler: the same access-code check, uniform 404 and throttling.
     let mut headers = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&code) {
+    if let Ok(v) = HeaderValue::from_str(code) {
         headers.insert("x-access-code", v);
     }
     let result = trader_guarantee_balance(

@@ -10,7 +10,7 @@
 //! same. An anonymous visitor is sent to the login page.
 
 use crate::error::{ApiError, ErrorCode};
-use crate::portal::{render, see_other, Layout};
+use crate::portal::{render, see_other, Form, Layout};
 use crate::routes::national_measures::{self as api, NationalMeasureView};
 use crate::routes::{handler, Access, Table};
 use crate::state::{AppState, Caller, MaybeCaller};
@@ -139,20 +139,6 @@ fn error_page(circle: Circle, caller: &Caller, e: &ApiError) -> Response {
     render(&page, e.code.status(), true)
 }
 
-fn pairs(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim())
-        .unwrap_or("")
-}
-
 fn opt(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
@@ -183,6 +169,33 @@ struct ComponentRow {
 }
 
 impl ComponentRow {
+    /// The row showing a stored component.
+    fn of(c: &MeasureComponent) -> Self {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            expression: c.duty_expression_id.clone(),
+            amount: c
+                .amount
+                .map(|a| a.normalize().to_string())
+                .unwrap_or_default(),
+            monetary_unit: s(&c.monetary_unit),
+            measurement_unit: s(&c.measurement_unit),
+            qualifier: s(&c.qualifier),
+        }
+    }
+
+    /// The row posted as the fields `{prefix}_expression`, `{prefix}_amount`, …
+    fn read(p: &Form, prefix: &str) -> Self {
+        let f = |n: &str| p.get(&format!("{prefix}_{n}")).to_owned();
+        Self {
+            expression: f("expression"),
+            amount: f("amount"),
+            monetary_unit: f("monetary_unit").to_ascii_uppercase(),
+            measurement_unit: f("measurement_unit").to_ascii_uppercase(),
+            qualifier: f("qualifier").to_ascii_uppercase(),
+        }
+    }
+
     fn is_empty(&self) -> bool {
         [
             &self.expression,
@@ -207,11 +220,8 @@ struct ConditionRow {
     threshold_amount: String,
     threshold_unit: String,
     action: String,
-    expression: String,
-    amount: String,
-    monetary_unit: String,
-    measurement_unit: String,
-    qualifier: String,
+    /// The component the row applies (empty: none).
+    duty: ComponentRow,
 }
 
 impl ConditionRow {
@@ -228,15 +238,7 @@ impl ConditionRow {
     }
 
     fn has_component(&self) -> bool {
-        [
-            &self.expression,
-            &self.amount,
-            &self.monetary_unit,
-            &self.measurement_unit,
-            &self.qualifier,
-        ]
-        .iter()
-        .any(|f| !f.is_empty())
+        !self.duty.is_empty()
     }
 
     fn is_empty(&self) -> bool {
@@ -245,16 +247,8 @@ impl ConditionRow {
 
     /// A row showing a stored component (of a condition shown on the row above).
     fn component_of(c: &MeasureComponent) -> Self {
-        let s = |v: &Option<String>| v.clone().unwrap_or_default();
         Self {
-            expression: c.duty_expression_id.clone(),
-            amount: c
-                .amount
-                .map(|a| a.normalize().to_string())
-                .unwrap_or_default(),
-            monetary_unit: s(&c.monetary_unit),
-            measurement_unit: s(&c.measurement_unit),
-            qualifier: s(&c.qualifier),
+            duty: ComponentRow::of(c),
             ..Self::default()
         }
     }
@@ -262,12 +256,9 @@ impl ConditionRow {
 
 /// How many rows with this prefix (`c` components, `k` conditions) a posted form has: rows
 /// `0..n` each have at least one field.
-fn posted_rows(pairs: &[(String, String)], prefix: char) -> usize {
+fn posted_rows(form: &Form, prefix: char) -> usize {
     (0..MAX_ROWS)
-        .take_while(|i| {
-            let head = format!("{prefix}{i}_");
-            pairs.iter().any(|(k, _)| k.starts_with(&head))
-        })
+        .take_while(|i| form.has_prefix(&format!("{prefix}{i}_")))
         .count()
 }
 
@@ -380,17 +371,7 @@ impl DraftForm {
             order_number: s(&d.order_number),
             start: d.validity.start.map(|x| x.to_string()).unwrap_or_default(),
             end: d.validity.end.map(|x| x.to_string()).unwrap_or_default(),
-            components: d
-                .components
-                .iter()
-                .map(|c| ComponentRow {
-                    expression: c.duty_expression_id.clone(),
-                    amount: dec(&c.amount),
-                    monetary_unit: s(&c.monetary_unit),
-                    measurement_unit: s(&c.measurement_unit),
-                    qualifier: s(&c.qualifier),
-                })
-                .collect(),
+            components: d.components.iter().map(ComponentRow::of).collect(),
             conditions: d
                 .conditions
                 .iter()
@@ -415,9 +396,8 @@ impl DraftForm {
         form
     }
 
-    fn parse(body: &[u8]) -> Self {
-        let p = pairs(body);
-        let f = |n: &str| field(&p, n).to_owned();
+    fn parse(p: &Form) -> Self {
+        let f = |n: &str| p.get(n).to_owned();
         Self {
             operation: f("operation"),
             measure_sid: f("measure_sid"),
@@ -429,27 +409,17 @@ impl DraftForm {
             order_number: f("order_number"),
             start: f("start"),
             end: f("end"),
-            components: (0..posted_rows(&p, 'c'))
-                .map(|i| ComponentRow {
-                    expression: f(&format!("c{i}_expression")),
-                    amount: f(&format!("c{i}_amount")),
-                    monetary_unit: f(&format!("c{i}_monetary_unit")).to_ascii_uppercase(),
-                    measurement_unit: f(&format!("c{i}_measurement_unit")).to_ascii_uppercase(),
-                    qualifier: f(&format!("c{i}_qualifier")).to_ascii_uppercase(),
-                })
+            components: (0..posted_rows(p, 'c'))
+                .map(|i| ComponentRow::read(p, &format!("c{i}")))
                 .collect(),
-            conditions: (0..posted_rows(&p, 'k'))
+            conditions: (0..posted_rows(p, 'k'))
                 .map(|i| ConditionRow {
                     code: f(&format!("k{i}_code")).to_ascii_uppercase(),
                     certificate: f(&format!("k{i}_certificate")).to_ascii_uppercase(),
                     threshold_amount: f(&format!("k{i}_threshold_amount")),
                     threshold_unit: f(&format!("k{i}_threshold_unit")).to_ascii_uppercase(),
                     action: f(&format!("k{i}_action")),
-                    expression: f(&format!("k{i}_expression")),
-                    amount: f(&format!("k{i}_amount")),
-                    monetary_unit: f(&format!("k{i}_monetary_unit")).to_ascii_uppercase(),
-                    measurement_unit: f(&format!("k{i}_measurement_unit")).to_ascii_uppercase(),
-                    qualifier: f(&format!("k{i}_qualifier")).to_ascii_uppercase(),
+                    duty: ComponentRow::read(p, &format!("k{i}")),
                 })
                 .collect(),
             footnotes: f("footnotes"),
@@ -524,18 +494,19 @@ impl DraftForm {
             .enumerate()
         {
             let Some((n, k)) = slot else { continue };
+            let d = &c.duty;
             let amount = number(
-                &c.amount,
+                &d.amount,
                 format!("/conditions/{n}/components/{k}/amount"),
                 format!("condition row {}: the amount must be a number", i + 1),
                 &mut errors,
             );
             let component = c.has_component().then(|| MeasureComponent {
-                duty_expression_id: c.expression.clone(),
+                duty_expression_id: d.expression.clone(),
                 amount,
-                monetary_unit: opt(&c.monetary_unit),
-                measurement_unit: opt(&c.measurement_unit),
-                qualifier: opt(&c.qualifier),
+                monetary_unit: opt(&d.monetary_unit),
+                measurement_unit: opt(&d.measurement_unit),
+                qualifier: opt(&d.qualifier),
             });
             if k > 0 {
                 if let Some(last) = conditions.last_mut() {
@@ -772,8 +743,8 @@ async fn list(
         Ok(t) => t,
         Err(r) => return *r,
     };
-    let q = pairs(q.unwrap_or_default().as_bytes());
-    let status_text = field(&q, "status").to_owned();
+    let q = Form::parse(q.unwrap_or_default().as_bytes());
+    let status_text = q.get("status").to_owned();
     let status = DraftStatus::parse(&status_text);
     let as_of = state.clock().now().date_naive();
     let scoped = state.store.scoped(caller.scope());
@@ -910,8 +881,9 @@ async fn save_edit(
         Ok(t) => t,
         Err(r) => return *r,
     };
-    let version = field(&pairs(&body), "version").parse::<i64>().ok();
-    save_form(circle, &state, &caller, &tenant, &body, Some((id, version))).await
+    let form = Form::parse(&body);
+    let version = form.get("version").parse::<i64>().ok();
+    save_form(circle, &state, &caller, &tenant, &form, Some((id, version))).await
 }
 
 /// The form posted, as a new draft (`editing` `None`) or as the amendment of draft `id` read
@@ -922,14 +894,14 @@ async fn save_form(
     state: &AppState,
     caller: &Caller,
     tenant: &TenantCode,
-    body: &[u8],
+    posted: &Form,
     editing: Option<(String, Option<i64>)>,
 ) -> Response {
-    let mut form = DraftForm::parse(body);
+    let mut form = DraftForm::parse(posted);
     let shown = editing
         .as_ref()
         .map(|(id, v)| (id.clone(), v.unwrap_or_default()));
-    if !field(&pairs(body), "more_rows").is_empty() {
+    if !posted.get("more_rows").is_empty() {
         // "More rows": the same form with empty rows added, nothing saved.
         form.pad(MORE_ROWS);
         return edit_form_page(
@@ -1026,7 +998,7 @@ async fn create(
         Ok(t) => t,
         Err(r) => return *r,
     };
-    save_form(circle, &state, &caller, &tenant, &body, None).await
+    save_form(circle, &state, &caller, &tenant, &Form::parse(&body), None).await
 }
 
 struct Row {
@@ -1153,8 +1125,8 @@ async fn show(
         Ok(t) => t,
         Err(r) => return *r,
     };
-    let q = pairs(q.unwrap_or_default().as_bytes());
-    let notice = match field(&q, "done") {
+    let q = Form::parse(q.unwrap_or_default().as_bytes());
+    let notice = match q.get("done") {
         "submitted" => Some("The draft is submitted for approval by a second officer.".to_owned()),
         "approved" => Some(
             "Approved: the measure is in the national tariff from its validity start.".to_owned(),
@@ -1182,9 +1154,9 @@ async fn step(
         Ok(t) => t,
         Err(r) => return *r,
     };
-    let p = pairs(&body);
-    let version = field(&p, "version").parse::<i64>().ok();
-    let reason = opt(field(&p, "reason"));
+    let p = Form::parse(&body);
+    let version = p.get("version").parse::<i64>().ok();
+    let reason = opt(p.get("reason"));
     let t = tenant.as_str();
     let result = match step.as_str() {
         "submit" => api::submit(&state, &caller, t, &id, version).await,

@@ -32,6 +32,18 @@ fn yes_no(r: &Rec<'_>, name: &str) -> Result<bool, LayerError> {
     }
 }
 
+/// The definition a record of it names (a missing one is the record's missing parent).
+fn definition_of<'d>(
+    definitions: &'d mut BTreeMap<u64, (u64, QuotaDefinition)>,
+    r: &Rec<'_>,
+    sid: u64,
+) -> Result<&'d mut QuotaDefinition, LayerError> {
+    definitions
+        .get_mut(&sid)
+        .map(|(_, d)| d)
+        .ok_or_else(|| r.missing_parent("quota.definition", sid))
+}
+
 /// The quotas of the records; `area_ids` maps geographical area sids to ids.
 pub(super) fn build_quotas(
     recs: &Records<'_>,
@@ -163,10 +175,7 @@ pub(super) fn build_quotas(
             kind: r.opt_str("blocking.period.type")?.unwrap_or_default(),
             description: r.opt_str("description")?,
         };
-        definitions
-            .get_mut(&def_sid)
-            .ok_or_else(|| r.missing_parent("quota.definition", def_sid))?
-            .1
+        definition_of(&mut definitions, &r, def_sid)?
             .blocking_periods
             .push(period);
     }
@@ -181,10 +190,7 @@ pub(super) fn build_quotas(
             ),
             description: r.opt_str("description")?,
         };
-        definitions
-            .get_mut(&def_sid)
-            .ok_or_else(|| r.missing_parent("quota.definition", def_sid))?
-            .1
+        definition_of(&mut definitions, &r, def_sid)?
             .suspension_periods
             .push(period);
     }
@@ -198,10 +204,7 @@ pub(super) fn build_quotas(
             imported_amount: r.decimal("imported.amount")?,
             last_import_date: r.opt_date("last.import.date.in.allocation")?,
         };
-        definitions
-            .get_mut(&def_sid)
-            .ok_or_else(|| r.missing_parent("quota.definition", def_sid))?
-            .1
+        definition_of(&mut definitions, &r, def_sid)?
             .balance_events
             .push(event);
     }
@@ -243,10 +246,7 @@ pub(super) fn build_quotas(
                     },
                 },
             };
-            definitions
-                .get_mut(&def_sid)
-                .ok_or_else(|| r.missing_parent("quota.definition", def_sid))?
-                .1
+            definition_of(&mut definitions, &r, def_sid)?
                 .events
                 .push(event);
         }
@@ -259,10 +259,7 @@ pub(super) fn build_quotas(
             relation: r.str("relation.type")?,
             coefficient: r.opt_decimal("coefficient")?,
         };
-        definitions
-            .get_mut(&main)
-            .ok_or_else(|| r.missing_parent("quota.definition", main))?
-            .1
+        definition_of(&mut definitions, &r, main)?
             .sub_quotas
             .push(association);
     }

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -170,21 +172,27 @@ pub struct TariffData {
     pub memberships: Vec<Membership>,
     /// Regulations.
     pub regulations: Vec<Regulation>,
-    /// Measure positions by the 10 digits of their goods code.
+    /// Measure positions by the 10 digits of their goods code, as a number ([`code_key`]):
+    /// integer comparisons on the hot path, and prefix ranges for [`Self::measures_under`].
     #[serde(skip)]
-    index: BTreeMap<String, Vec<usize>>,
+    index: BTreeMap<u64, Vec<usize>>,
     /// Number of measures when the index was built.
     #[serde(skip)]
     indexed: usize,
     /// Membership positions by group id.
     #[serde(skip)]
-    members: BTreeMap<String, Vec<usize>>,
+    members: FxHashMap<String, Vec<usize>>,
+    /// Per group: its membership positions by member id, and those whose member is itself a
+    /// group, so that [`Self::area_covers`] finds an origin without comparing it with every
+    /// member (the GSP groups have over a hundred).
+    #[serde(skip)]
+    groups: FxHashMap<String, GroupIndex>,
     /// Number of memberships when `members` was built.
     #[serde(skip)]
     members_indexed: usize,
     /// Regulation positions by id.
     #[serde(skip)]
-    regulations_by_id: BTreeMap<String, usize>,
+    regulations_by_id: FxHashMap<String, usize>,
     /// Number of regulations when `regulations_by_id` was built.
     #[serde(skip)]
     regulations_indexed: usize,
@@ -224,9 +232,10 @@ impl TariffData {
             regulations,
             index: BTreeMap::new(),
             indexed: 0,
-            members: BTreeMap::new(),
+            members: FxHashMap::default(),
+            groups: FxHashMap::default(),
             members_indexed: 0,
-            regulations_by_id: BTreeMap::new(),
+            regulations_by_id: FxHashMap::default(),
             regulations_indexed: 0,
         };
         data.reindex();
@@ -236,22 +245,28 @@ impl TariffData {
     /// Rebuilds the goods-code and group indexes (after changing `measures` or
     /// `memberships`).
     pub fn reindex(&mut self) {
-        let mut index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut index: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
         for (i, m) in self.measures.iter().enumerate() {
-            index
-                .entry(m.goods_code.as_str().to_owned())
-                .or_default()
-                .push(i);
+            index.entry(m.goods_code.key()).or_default().push(i);
         }
         self.index = index;
         self.indexed = self.measures.len();
-        let mut members: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut members: FxHashMap<String, Vec<usize>> = FxHashMap::default();
         for (i, m) in self.memberships.iter().enumerate() {
             members.entry(m.group.clone()).or_default().push(i);
         }
+        let mut groups: FxHashMap<String, GroupIndex> = FxHashMap::default();
+        for (i, m) in self.memberships.iter().enumerate() {
+            let g = groups.entry(m.group.clone()).or_default();
+            g.by_member.entry(m.member.clone()).or_default().push(i);
+            if members.contains_key(&m.member) {
+                g.subgroups.push(i);
+            }
+        }
         self.members = members;
+        self.groups = groups;
         self.members_indexed = self.memberships.len();
-        let mut regulations = BTreeMap::new();
+        let mut regulations = FxHashMap::default();
         for (i, r) in self.regulations.iter().enumerate() {
             regulations.entry(r.id.clone()).or_insert(i);
         }
@@ -301,7 +316,7 @@ impl TariffData {
                 .collect();
         }
         self.index
-            .get(code.as_str())
+            .get(&code.key())
             .map(|ix| ix.iter().filter_map(|&i| self.measures.get(i)).collect())
             .unwrap_or_default()
     }
@@ -312,7 +327,10 @@ impl TariffData {
         digits: &'d str,
     ) -> impl Iterator<Item = &'s Measure> + use<'s, 'd> {
         let (indexed, scan) = if self.index_is_current() {
-            let ix: &[usize] = self.index.get(digits).map(Vec::as_slice).unwrap_or(&[]);
+            let ix: &[usize] = code_key(digits)
+                .and_then(|k| self.index.get(&k))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             (ix, None)
         } else {
             (&[][..], Some(self.measures.iter()))
@@ -334,9 +352,11 @@ impl TariffData {
                 .filter(|m| m.goods_code.as_str().starts_with(prefix))
                 .collect();
         }
+        let Some(range) = prefix_range(prefix) else {
+            return Vec::new();
+        };
         self.index
-            .range(prefix.to_owned()..)
-            .take_while(|(k, _)| k.starts_with(prefix))
+            .range(range)
             .flat_map(|(_, ix)| ix.iter().filter_map(|&i| self.measures.get(i)))
             .collect()
     }
@@ -358,6 +378,9 @@ impl TariffData {
     pub fn area_covers(&self, area: &str, origin: &str, date: NaiveDate) -> bool {
         if area == origin || area == ERGA_OMNES {
             return true;
+        }
+        if self.members_indexed == self.memberships.len() {
+            return self.area_covers_indexed(area, origin, date);
         }
         // Most areas are countries (no members) and most groups hold only countries, so the
         // walk allocates only when it meets a member that is itself a group: this runs for
@@ -388,11 +411,78 @@ impl TariffData {
         }
     }
 
+    /// [`Self::area_covers`] through the group index: one lookup of the origin per group
+    /// visited, then its member groups (allocating only when there are some).
+    fn area_covers_indexed(&self, area: &str, origin: &str, date: NaiveDate) -> bool {
+        let valid = |i: &usize| {
+            self.memberships
+                .get(*i)
+                .is_some_and(|m| m.validity.contains(date))
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        let mut stack: Vec<&str> = Vec::new();
+        let mut group = area;
+        loop {
+            if let Some(g) = self.groups.get(group) {
+                if g.by_member
+                    .get(origin)
+                    .is_some_and(|ix| ix.iter().any(valid))
+                {
+                    return true;
+                }
+                for m in g.subgroups.iter().filter(|i| valid(i)) {
+                    let Some(m) = self.memberships.get(*m) else {
+                        continue;
+                    };
+                    if m.member != area && !seen.contains(&m.member.as_str()) {
+                        seen.push(&m.member);
+                        stack.push(&m.member);
+                    }
+                }
+            }
+            match stack.pop() {
+                Some(next) => group = next,
+                None => return false,
+            }
+        }
+    }
+
     /// Whether `area` may be a group with members: through the index, or `true` (walk it)
     /// when the index is not current.
     fn may_have_members(&self, area: &str) -> bool {
         self.members_indexed != self.memberships.len() || self.members.contains_key(area)
     }
+}
+
+/// The index key of 10 goods-code digits (see [`GoodsCode::key`]); `None` for anything else.
+fn code_key(digits: &str) -> Option<u64> {
+    if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(
+        digits
+            .bytes()
+            .fold(0u64, |n, d| n * 10 + u64::from(d - b'0')),
+    )
+}
+
+/// The index keys of every 10-digit code starting with `prefix` (0 to 10 digits).
+fn prefix_range(prefix: &str) -> Option<std::ops::RangeInclusive<u64>> {
+    if prefix.len() > 10 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let low = format!("{prefix:0<10}");
+    let high = format!("{prefix:9<10}");
+    Some(code_key(&low)?..=code_key(&high)?)
+}
+
+/// One group's memberships, indexed for [`TariffData::area_covers`].
+#[derive(Debug, Clone, Default)]
+struct GroupIndex {
+    /// Membership positions by member id.
+    by_member: FxHashMap<String, Vec<usize>>,
+    /// Positions of the memberships whose member is itself a group.
+    subgroups: Vec<usize>,
 }
 
 /// The memberships of one group (see `TariffData::members_of`), without allocating.
@@ -425,6 +515,41 @@ mod tests {
             member: member.into(),
             validity: Validity::new(day(from), to.map(day)),
         }
+    }
+
+    /// Index keys keep the digits' order, and a prefix covers exactly the codes that start
+    /// with it: the first and last code under it and nothing on either side.
+    #[test]
+    fn code_keys_and_prefix_ranges() {
+        let key = |s: &str| code_key(s);
+        assert_eq!(key("0702000007"), Some(702_000_007));
+        assert_eq!(key("9999999999"), Some(9_999_999_999));
+        assert_eq!(key("070200000"), None);
+        assert_eq!(key("07020000a7"), None);
+        for (a, b) in [("0101000000", "0102000000"), ("0709999999", "0710000000")] {
+            assert!(key(a) < key(b));
+        }
+        assert_eq!(
+            GoodsCode::new("0702000007").ok().map(|c| c.key()),
+            key("0702000007")
+        );
+        let range = prefix_range("0702").unwrap_or(1..=0);
+        for (digits, inside) in [
+            ("0702000000", true),
+            ("0702999999", true),
+            ("0701999999", false),
+            ("0703000000", false),
+        ] {
+            assert_eq!(
+                key(digits).is_some_and(|k| range.contains(&k)),
+                inside,
+                "{digits}"
+            );
+        }
+        assert_eq!(prefix_range(""), Some(0..=9_999_999_999));
+        assert_eq!(prefix_range("0702000007"), key("0702000007").map(|k| k..=k));
+        assert_eq!(prefix_range("07x"), None);
+        assert_eq!(prefix_range("07020000071"), None);
     }
 
     /// Groups inside groups (with a cycle), memberships over time, and the same answers

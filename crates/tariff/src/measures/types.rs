@@ -170,11 +170,12 @@ type Entry = (&'static str, &'static str, char, MeasureKind);
 
 /// [`MEASURE_TYPES`] by id (the first row of an id wins), built on first use.
 fn entry(id: &str) -> Option<&'static Entry> {
-    static BY_ID: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static Entry>> =
+    static BY_ID: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, &'static Entry>> =
         std::sync::OnceLock::new();
     BY_ID
         .get_or_init(|| {
-            let mut m = std::collections::HashMap::with_capacity(MEASURE_TYPES.len());
+            let mut m = rustc_hash::FxHashMap::default();
+            m.reserve(MEASURE_TYPES.len());
             for e in MEASURE_TYPES {
                 m.entry(e.0).or_insert(e);
             }

@@ -143,6 +143,14 @@ impl GoodsCode {
         std::str::from_utf8(&self.digits).unwrap_or_default()
     }
 
+    /// The 10 digits as a number (`0702000007` → 702000007): the same order as the
+    /// digits' text, for indexes that compare integers instead of strings.
+    pub fn key(&self) -> u64 {
+        self.digits
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d.wrapping_sub(b'0')))
+    }
+
     /// The product-line suffix, e.g. `"80"`.
     pub fn suffix(&self) -> &str {
         std::str::from_utf8(&self.suffix).unwrap_or_default()

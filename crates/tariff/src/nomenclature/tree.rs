@@ -1,7 +1,5 @@
 //! [`NomenclatureItem`] and the in-memory hierarchy [`Nomenclature`].
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -81,7 +79,7 @@ pub struct Nomenclature {
     items: Vec<NomenclatureItem>,
     parent: Vec<Option<usize>>,
     children: Vec<Vec<usize>>,
-    index: HashMap<GoodsCode, usize>,
+    index: rustc_hash::FxHashMap<GoodsCode, usize>,
     sections: Vec<Section>,
 }
 
@@ -125,7 +123,8 @@ impl Nomenclature {
         let mut parent = vec![None; n];
         let mut children = vec![Vec::new(); n];
         let mut stack: Vec<usize> = Vec::new();
-        let mut index = HashMap::with_capacity(n);
+        let mut index = rustc_hash::FxHashMap::default();
+        index.reserve(n);
         let mut sections: Vec<Section> = Vec::new();
         for (i, item) in items.iter().enumerate() {
             while stack

@@ -317,8 +317,10 @@ fn decode_component(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Buffer the body (bounded), append an audit entry for every state-changing request and every
-/// refusal (401/403), and wait for it to be durable before answering.
+/// Append an audit entry for every state-changing request and every refusal (401/403), and
+/// wait for it to be durable before answering. The body of a state-changing request is
+/// buffered (bounded) for its hash; any other body is passed on unread, bounded by the same
+/// limit, for the handler to read once.
 pub async fn audit(
     State((state, circle)): State<(AppState, Circle)>,
     req: Request,
@@ -330,16 +332,19 @@ pub async fn audit(
     let request_id = request_id(req.headers());
     let (parts, body) = req.into_parts();
     let limit = state.config.body_limit_for(&route);
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(b) => b,
-        Err(_) => return too_large(),
-    };
     let changes = crate::routes::changes_state(&method, &route);
-    let payload_hash = (!bytes.is_empty() && changes)
-        .then(|| portorium_audit::payload_hash(&redact_secrets(&path, &bytes)));
-    let resp = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let (body, payload_hash) = if changes {
+        let bytes = match axum::body::to_bytes(body, limit).await {
+            Ok(b) => b,
+            Err(_) => return too_large(),
+        };
+        let hash = (!bytes.is_empty())
+            .then(|| portorium_audit::payload_hash(&redact_secrets(&path, &bytes)));
+        (Body::from(bytes), hash)
+    } else {
+        (Body::new(http_body_util::Limited::new(body, limit)), None)
+    };
+    let resp = next.run(Request::from_parts(parts, body)).await;
     let status = resp.status();
     let refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
     if !changes && !refused {

@@ -574,6 +574,24 @@ async fn bad_input_gets_problem_json_never_500() {
     .await;
     assert_eq!(r.status, 413);
     assert_eq!(r.body["code"], "payload_too_large");
+    // A calculator's body is not buffered by the audit layer, but the same limit applies.
+    let big = format!(
+        r#"{{"commodity_code":"8471300000","origin":"CN","note":"{}"}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let r = call(
+        "POST",
+        &format!(
+            "{}/api/v1/tariffs/NL/duty-calculations",
+            s.url(Circle::Trader)
+        ),
+        None,
+        Some(&big),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.body["code"], "payload_too_large");
     let r = call(
         "GET",
         &format!("{ops}/api/v1/tenants?limit=0"),

@@ -186,8 +186,20 @@ impl LoadResult {
         let i = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
         f64::from(self.latencies_us[i]) / 1000.0
     }
+    pub(crate) fn requests(&self) -> u64 {
+        self.requests
+    }
     pub(crate) fn rps(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+    /// The result of two windows on the same target as one: requests, errors and time added,
+    /// latencies pooled.
+    pub(crate) fn merge(&mut self, other: LoadResult) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+        self.latencies_us.extend(other.latencies_us);
+        self.latencies_us.sort_unstable();
     }
 }
 

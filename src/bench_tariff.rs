@@ -281,19 +281,15 @@ fn process_cpu_seconds() -> Option<f64> {
     Some((utime + stime) as f64 / 100.0)
 }
 
-/// A load run with the CPU seconds this process used during it, per request.
+/// A load run with the CPU seconds this process used during it.
 async fn with_cpu(
     run: impl std::future::Future<Output = Result<LoadResult>>,
 ) -> Result<(LoadResult, Option<f64>)> {
     let before = process_cpu_seconds();
-    let start = Instant::now();
     let r = run.await?;
-    let requests = r.rps() * start.elapsed().as_secs_f64();
     let cpu = process_cpu_seconds()
         .zip(before)
-        .map(|(after, before)| after - before)
-        .filter(|_| requests >= 1.0)
-        .map(|s| s / requests);
+        .map(|(after, before)| after - before);
     Ok((r, cpu))
 }
 
@@ -392,9 +388,39 @@ pub async fn run(seconds: u64, connections: usize) -> Result<()> {
         .context("warm-up")?;
     load_request(trader, &post, 1, 4).await.context("warm-up")?;
     load_request(ops, &health, 1, 4).await.context("warm-up")?;
-    let (h, h_cpu) = with_cpu(load_request(ops, &health, seconds, connections)).await?;
-    let (c, c_cpu) = with_cpu(load_request(trader, &post, seconds, connections)).await?;
-    let (p, p_cpu) = with_cpu(load_request(trader, &plain, seconds, connections)).await?;
+    // The three targets take turns in one-second windows, so that what other processes do
+    // on the machine during the run weighs on each of them alike (one long window per target
+    // measured each at a different time, and their ratio moved with the machine's load).
+    let mut totals: [Option<(LoadResult, Option<f64>)>; 3] = [None, None, None];
+    for _ in 0..seconds.max(1) {
+        for (slot, (addr, request)) in
+            totals
+                .iter_mut()
+                .zip([(ops, &health), (trader, &post), (trader, &plain)])
+        {
+            let (r, cpu) = with_cpu(load_request(addr, request, 1, connections)).await?;
+            *slot = Some(match slot.take() {
+                None => (r, cpu),
+                Some((mut total, total_cpu)) => {
+                    total.merge(r);
+                    (total, total_cpu.zip(cpu).map(|(a, b)| a + b))
+                }
+            });
+        }
+    }
+    let [Some((h, h_cpu)), Some((c, c_cpu)), Some((p, p_cpu))] = totals else {
+        anyhow::bail!("no measurement window ran");
+    };
+    // CPU seconds per request (ticks of 10 ms, summed over the windows).
+    let per_request = |r: &LoadResult, cpu: Option<f64>| {
+        cpu.filter(|_| r.requests() >= 1)
+            .map(|s| s / r.requests() as f64)
+    };
+    let (h_cpu, c_cpu, p_cpu) = (
+        per_request(&h, h_cpu),
+        per_request(&c, c_cpu),
+        per_request(&p, p_cpu),
+    );
     let mut sizes = Vec::new();
     for (addr, r) in [(ops, &health), (trader, &post), (trader, &plain)] {
         let (status, size) = response_size(addr, r).await?;
@@ -405,7 +431,7 @@ pub async fn run(seconds: u64, connections: usize) -> Result<()> {
         "Response sizes (head and body): /health {} B, 58-measure {} B, plain {} B",
         sizes[0], sizes[1], sizes[2]
     );
-    println!("HTTP, {connections} keep-alive connections, {seconds} s per target, server and load generator in one process");
+    println!("HTTP, {connections} keep-alive connections, {seconds} s per target in one-second windows taken in turn, server and load generator in one process");
     println!(
         "{:<58} {:>10} {:>8} {:>9} {:>9} {:>7}",
         "target", "req/s", "errors", "p50 ms", "p99 ms", "ratio"

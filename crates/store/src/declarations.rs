@@ -471,6 +471,35 @@ async fn reserved_sum(conn: &mut AnyConnection, grn: &str) -> Result<Decimal> {
         .try_fold(Decimal::ZERO, |acc, r| Ok(acc + dec(r, "amount")?))
 }
 
+/// A guarantee's reserved total, read under its lock (`kept`: its `reserved_total` column):
+/// the running total kept on the row, or, on a row from before migration 0010, the sum of its
+/// current reservations.
+pub(crate) async fn reserved_total(
+    conn: &mut AnyConnection,
+    grn: &str,
+    kept: Option<String>,
+) -> Result<Decimal> {
+    match kept {
+        Some(t) => Decimal::from_str(&t)
+            .map_err(|e| StoreError::Corrupt(format!("reserved_total {t:?}: {e}"))),
+        None => reserved_sum(conn, grn).await,
+    }
+}
+
+/// Keeps a guarantee's new reserved total on its row (under the lock the caller holds).
+pub(crate) async fn keep_reserved_total(
+    conn: &mut AnyConnection,
+    grn: &str,
+    total: Decimal,
+) -> Result<()> {
+    sqlx::query("UPDATE guarantees SET reserved_total = $2 WHERE grn = $1")
+        .bind(grn)
+        .bind(total.normalize().to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 impl Scoped<'_> {
     /// Registers a guarantee of this administration.
     pub async fn guarantee_add(&self, by: &PrincipalId, g: &NewGuarantee) -> Result<GuaranteeRow> {
@@ -570,7 +599,12 @@ impl Scoped<'_> {
     pub async fn guarantee_balance(&self, grn: &str) -> Result<GuaranteeBalance> {
         let g = self.guarantee(grn).await?;
         let mut conn = self.store.read().acquire().await?;
-        let reserved = reserved_sum(&mut conn, grn).await?;
+        let kept: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT reserved_total FROM guarantees WHERE grn = $1")
+                .bind(grn)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let reserved = reserved_total(&mut conn, grn, kept.and_then(|k| k.0)).await?;
         Ok(GuaranteeBalance {
             grn: g.grn,
             currency: g.currency,
@@ -602,7 +636,7 @@ impl Scoped<'_> {
         // The lock: an update before any read.
         let row = sqlx::query(&format!(
             "UPDATE guarantees SET version = version + 1, updated_at = $3 \
-             WHERE grn = $1 AND tenant = $2 RETURNING {GUARANTEE_COLUMNS}"
+             WHERE grn = $1 AND tenant = $2 RETURNING {GUARANTEE_COLUMNS}, reserved_total"
         ))
         .bind(grn)
         .bind(tenant.as_str())
@@ -621,7 +655,8 @@ impl Scoped<'_> {
                 now.date_naive()
             )));
         }
-        let reserved = reserved_sum(tx.conn(), grn).await?;
+        let kept: Option<String> = col(&row, "reserved_total")?;
+        let reserved = reserved_total(tx.conn(), grn, kept).await?;
         let available = g.reference_amount - reserved;
         if amount > available {
             tx.rollback().await?;
@@ -645,6 +680,7 @@ impl Scoped<'_> {
         .execute(tx.conn())
         .await
         .map_err(|e| StoreError::conflict_on_unique(e, "guarantee reservation", movement_id))?;
+        keep_reserved_total(tx.conn(), grn, reserved + amount).await?;
         tx.emit(
             Some(&tenant),
             "guarantee.reserved",
@@ -689,13 +725,15 @@ impl Scoped<'_> {
         let mut released = Vec::new();
         for (grn,) in grns {
             // The same lock as reservations, in GRN order.
-            sqlx::query(
-                "UPDATE guarantees SET version = version + 1, updated_at = $2 WHERE grn = $1",
+            let kept: Option<(Option<String>,)> = sqlx::query_as(
+                "UPDATE guarantees SET version = version + 1, updated_at = $2 WHERE grn = $1 \
+                 RETURNING reserved_total",
             )
             .bind(&grn)
             .bind(&now_text)
-            .execute(tx.conn())
+            .fetch_optional(tx.conn())
             .await?;
+            let before = reserved_total(tx.conn(), &grn, kept.and_then(|k| k.0)).await?;
             let rows = sqlx::query(&format!(
                 "UPDATE guarantee_reservations SET state = 'released', released_at = $3 \
                  WHERE grn = $1 AND movement_id = $2 AND state = 'reserved' \
@@ -706,9 +744,13 @@ impl Scoped<'_> {
             .bind(&now_text)
             .fetch_all(tx.conn())
             .await?;
+            let mut total = before;
             for r in &rows {
-                released.push(reservation_row(r)?);
+                let row = reservation_row(r)?;
+                total -= row.amount;
+                released.push(row);
             }
+            keep_reserved_total(tx.conn(), &grn, total).await?;
         }
         if !released.is_empty() {
             tx.emit(

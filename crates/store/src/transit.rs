@@ -29,9 +29,10 @@
 use crate::batch::Grouped;
 use crate::db::{col, parse_ts, Store};
 use crate::declarations::{
-    check_text, dec, message_row, movement_row, reservation_row, visibility, Direction,
-    GuaranteeReservationRow, GuaranteeShortfall, MovementKind, MovementMessageRow, MovementRow,
-    MESSAGE_COLUMNS, MOVEMENT_COLUMNS, RESERVATION_COLUMNS,
+    check_text, dec, keep_reserved_total, message_row, movement_row, reservation_row,
+    reserved_total, visibility, Direction, GuaranteeReservationRow, GuaranteeShortfall,
+    MovementKind, MovementMessageRow, MovementRow, MESSAGE_COLUMNS, MOVEMENT_COLUMNS,
+    RESERVATION_COLUMNS,
 };
 use crate::error::StoreError;
 use crate::identity::not_found;
@@ -762,7 +763,7 @@ impl TransitTx<'_> {
         let row = sqlx::query(
             "UPDATE guarantees SET version = version + 1, updated_at = $3 \
              WHERE grn = $1 AND tenant = $2 \
-             RETURNING reference_amount, valid_from, valid_until",
+             RETURNING reference_amount, valid_from, valid_until, reserved_total",
         )
         .bind(grn)
         .bind(&m.row.tenant)
@@ -779,15 +780,8 @@ impl TransitTx<'_> {
                 "guarantee {grn} is not valid on {today}"
             )));
         }
-        let rows = sqlx::query(
-            "SELECT amount FROM guarantee_reservations WHERE grn = $1 AND state = 'reserved'",
-        )
-        .bind(grn)
-        .fetch_all(self.tx.conn()?)
-        .await?;
-        let reserved = rows.iter().try_fold(Decimal::ZERO, |acc, r| {
-            Ok::<_, StoreError>(acc + dec(r, "amount")?)
-        })?;
+        let kept: Option<String> = col(&row, "reserved_total")?;
+        let reserved = reserved_total(self.tx.conn()?, grn, kept).await?;
         let available = reference - reserved;
         if amount > available {
             return Ok(Err(GuaranteeShortfall {
@@ -810,6 +804,7 @@ impl TransitTx<'_> {
         .execute(self.tx.conn()?)
         .await
         .map_err(|e| StoreError::conflict_on_unique(e, "guarantee reservation", &m.row.id))?;
+        keep_reserved_total(self.tx.conn()?, grn, reserved + amount).await?;
         let tenant: TenantCode = m.row.tenant.parse()?;
         self.emit(
             &tenant,
@@ -846,13 +841,15 @@ impl TransitTx<'_> {
         .await?;
         let mut released = Vec::new();
         for (grn,) in grns {
-            sqlx::query(
-                "UPDATE guarantees SET version = version + 1, updated_at = $2 WHERE grn = $1",
+            let kept: Option<(Option<String>,)> = sqlx::query_as(
+                "UPDATE guarantees SET version = version + 1, updated_at = $2 WHERE grn = $1 \
+                 RETURNING reserved_total",
             )
             .bind(&grn)
             .bind(&self.now_text)
-            .execute(self.tx.conn()?)
+            .fetch_optional(self.tx.conn()?)
             .await?;
+            let before = reserved_total(self.tx.conn()?, &grn, kept.and_then(|k| k.0)).await?;
             let rows = sqlx::query(&format!(
                 "UPDATE guarantee_reservations SET state = 'released', released_at = $3 \
                  WHERE grn = $1 AND movement_id = $2 AND state = 'reserved' \
@@ -863,9 +860,13 @@ impl TransitTx<'_> {
             .bind(&self.now_text)
             .fetch_all(self.tx.conn()?)
             .await?;
+            let mut total = before;
             for r in &rows {
-                released.push(reservation_row(r)?);
+                let row = reservation_row(r)?;
+                total -= row.amount;
+                released.push(row);
             }
+            keep_reserved_total(self.tx.conn()?, &grn, total).await?;
         }
         if !released.is_empty() {
             let tenant: TenantCode = m.row.tenant.parse()?;

@@ -420,6 +420,31 @@ async fn guarantees_reserve_and_release() {
         assert!(nl.guarantee_release("m1").await.unwrap().is_empty());
         let b = nl.guarantee_balance(&g.grn).await.unwrap();
         assert_eq!(b.available, dec("600.00"));
+        // A guarantee row from before migration 0010 keeps no running total: the next
+        // reservation sums the open reservations once, then the total is kept again.
+        sqlx::any::install_default_drivers();
+        let raw = sqlx::AnyPool::connect(&db.url).await.unwrap();
+        sqlx::query("UPDATE guarantees SET reserved_total = NULL WHERE grn = $1")
+            .bind(&g.grn)
+            .execute(&raw)
+            .await
+            .unwrap();
+        raw.close().await;
+        let short = nl
+            .guarantee_reserve(&g.grn, "m9", dec("600.01"))
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(short.available, dec("600.00"), "{}", db.label);
+        nl.guarantee_reserve(&g.grn, "m9", dec("100"))
+            .await
+            .unwrap()
+            .unwrap();
+        let b = nl.guarantee_balance(&g.grn).await.unwrap();
+        assert_eq!((b.reserved, b.available), (dec("500"), dec("500.00")));
+        nl.guarantee_release("m9").await.unwrap();
+        let b = nl.guarantee_balance(&g.grn).await.unwrap();
+        assert_eq!(b.available, dec("600.00"));
         // Visibility: the holder reads its balance; DE and traders cannot reserve.
         let holder = store.scoped(scope("trader:NL000000001"));
         assert_eq!(holder.guarantee_balance(&g.grn).await.unwrap(), b);
@@ -439,7 +464,7 @@ async fn guarantees_reserve_and_release() {
             holder.guarantee_reserve(&g.grn, "m3", dec("1")).await,
             Err(StoreError::OutOfScope(_))
         ));
-        assert_eq!(nl.guarantee_reservations(&g.grn).await.unwrap().len(), 2);
+        assert_eq!(nl.guarantee_reservations(&g.grn).await.unwrap().len(), 3);
         assert_eq!(nl.guarantees(&Page::first(10)).await.unwrap().0.len(), 1);
         // The access code is never serialised.
         let json = serde_json::to_string(&nl.guarantee(&g.grn).await.unwrap()).unwrap();

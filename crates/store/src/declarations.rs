@@ -18,8 +18,10 @@
 //! # Guarantees are never over-reserved
 //! [`Scoped::guarantee_reserve`] first *updates* the guarantee row (its version), which takes
 //! the row lock on PostgreSQL (the write lock on SQLite, whose store has one writer), and only
-//! then sums the current reservations, so concurrent reservations queue behind each other and
-//! each sees what the previous ones committed.
+//! then reads the reserved total the row keeps (`reserved_total`, which every reservation and
+//! release updates under the same lock; a row from before migration 0010 has none, and its
+//! current reservations are summed once), so concurrent reservations queue behind each other
+//! and each sees what the previous ones committed.
 
 use crate::db::{col, parse_opt_ts, parse_ts, Page};
 use crate::error::StoreError;

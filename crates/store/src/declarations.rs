@@ -496,7 +496,7 @@ pub(crate) async fn keep_reserved_total(
 ) -> Result<()> {
     sqlx::query("UPDATE guarantees SET reserved_total = $2 WHERE grn = $1")
         .bind(grn)
-        .bind(total.normalize().to_string())
+        .bind(total.to_string())
         .execute(conn)
         .await?;
     Ok(())

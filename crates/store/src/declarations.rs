@@ -502,6 +502,43 @@ pub(crate) async fn keep_reserved_total(
     Ok(())
 }
 
+/// Releases a movement's current reservations on guarantee `grn`: takes the guarantee's lock
+/// (as a reservation does), marks them released and keeps the lowered running total.
+pub(crate) async fn release_on(
+    conn: &mut AnyConnection,
+    grn: &str,
+    movement_id: &str,
+    now_text: &str,
+) -> Result<Vec<GuaranteeReservationRow>> {
+    let kept: Option<(Option<String>,)> = sqlx::query_as(
+        "UPDATE guarantees SET version = version + 1, updated_at = $2 WHERE grn = $1 \
+         RETURNING reserved_total",
+    )
+    .bind(grn)
+    .bind(now_text)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let mut total = reserved_total(&mut *conn, grn, kept.and_then(|k| k.0)).await?;
+    let rows = sqlx::query(&format!(
+        "UPDATE guarantee_reservations SET state = 'released', released_at = $3 \
+         WHERE grn = $1 AND movement_id = $2 AND state = 'reserved' \
+         RETURNING {RESERVATION_COLUMNS}"
+    ))
+    .bind(grn)
+    .bind(movement_id)
+    .bind(now_text)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut released = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let row = reservation_row(r)?;
+        total -= row.amount;
+        released.push(row);
+    }
+    keep_reserved_total(conn, grn, total).await?;
+    Ok(released)
+}
+
 impl Scoped<'_> {
     /// Registers a guarantee of this administration.
     pub async fn guarantee_add(&self, by: &PrincipalId, g: &NewGuarantee) -> Result<GuaranteeRow> {
@@ -727,32 +764,7 @@ impl Scoped<'_> {
         let mut released = Vec::new();
         for (grn,) in grns {
             // The same lock as reservations, in GRN order.
-            let kept: Option<(Option<String>,)> = sqlx::query_as(
-                "UPDATE guarantees SET version = version + 1, updated_at = $2 WHERE grn = $1 \
-                 RETURNING reserved_total",
-            )
-            .bind(&grn)
-            .bind(&now_text)
-            .fetch_optional(tx.conn())
-            .await?;
-            let before = reserved_total(tx.conn(), &grn, kept.and_then(|k| k.0)).await?;
-            let rows = sqlx::query(&format!(
-                "UPDATE guarantee_reservations SET state = 'released', released_at = $3 \
-                 WHERE grn = $1 AND movement_id = $2 AND state = 'reserved' \
-                 RETURNING {RESERVATION_COLUMNS}"
-            ))
-            .bind(&grn)
-            .bind(movement_id)
-            .bind(&now_text)
-            .fetch_all(tx.conn())
-            .await?;
-            let mut total = before;
-            for r in &rows {
-                let row = reservation_row(r)?;
-                total -= row.amount;
-                released.push(row);
-            }
-            keep_reserved_total(tx.conn(), &grn, total).await?;
+            released.extend(release_on(tx.conn(), &grn, movement_id, &now_text).await?);
         }
         if !released.is_empty() {
             tx.emit(

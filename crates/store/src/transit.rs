@@ -29,7 +29,7 @@
 use crate::batch::Grouped;
 use crate::db::{col, parse_ts, Store};
 use crate::declarations::{
-    check_text, dec, keep_reserved_total, message_row, movement_row, reservation_row,
+    check_text, dec, keep_reserved_total, message_row, movement_row, release_on, reservation_row,
     reserved_total, visibility, Direction, GuaranteeReservationRow, GuaranteeShortfall,
     MovementKind, MovementMessageRow, MovementRow, MESSAGE_COLUMNS, MOVEMENT_COLUMNS,
     RESERVATION_COLUMNS,
@@ -841,32 +841,8 @@ impl TransitTx<'_> {
         .await?;
         let mut released = Vec::new();
         for (grn,) in grns {
-            let kept: Option<(Option<String>,)> = sqlx::query_as(
-                "UPDATE guarantees SET version = version + 1, updated_at = $2 WHERE grn = $1 \
-                 RETURNING reserved_total",
-            )
-            .bind(&grn)
-            .bind(&self.now_text)
-            .fetch_optional(self.tx.conn()?)
-            .await?;
-            let before = reserved_total(self.tx.conn()?, &grn, kept.and_then(|k| k.0)).await?;
-            let rows = sqlx::query(&format!(
-                "UPDATE guarantee_reservations SET state = 'released', released_at = $3 \
-                 WHERE grn = $1 AND movement_id = $2 AND state = 'reserved' \
-                 RETURNING {RESERVATION_COLUMNS}"
-            ))
-            .bind(&grn)
-            .bind(&m.row.id)
-            .bind(&self.now_text)
-            .fetch_all(self.tx.conn()?)
-            .await?;
-            let mut total = before;
-            for r in &rows {
-                let row = reservation_row(r)?;
-                total -= row.amount;
-                released.push(row);
-            }
-            keep_reserved_total(self.tx.conn()?, &grn, total).await?;
+            let conn = self.tx.conn()?;
+            released.extend(release_on(conn, &grn, &m.row.id, &self.now_text).await?);
         }
         if !released.is_empty() {
             let tenant: TenantCode = m.row.tenant.parse()?;
